@@ -1,0 +1,3 @@
+"""Lianluo (联络): an omnichannel contact-center platform."""
+
+__version__ = "0.1.0"
