@@ -41,9 +41,7 @@ class Settings(BaseSettings):
         if value.startswith("sqlite://") or value.startswith("postgresql+psycopg://"):
             return value
         if value.startswith("postgresql://") or value.startswith("postgres://"):
-            raise ValueError(
-                "use the psycopg 3 driver: write postgresql+psycopg://user@host/db"
-            )
+            raise ValueError("use the psycopg 3 driver: write postgresql+psycopg://user@host/db")
         raise ValueError("must start with sqlite:// or postgresql+psycopg://")
 
     @field_validator("redis_url")

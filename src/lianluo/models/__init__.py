@@ -15,7 +15,22 @@ from lianluo.models.tenant import Tenant
 from lianluo.models.user import Role, User
 
 __all__ = [
-    "Agent", "AgentSkill", "AgentStateName", "Contact", "ContactState", "Conversation",
-    "Customer", "Event", "Identity", "IdentityKind", "Leg", "Message", "Partner", "Queue",
-    "Role", "Skill", "Tenant", "User",
+    "Agent",
+    "AgentSkill",
+    "AgentStateName",
+    "Contact",
+    "ContactState",
+    "Conversation",
+    "Customer",
+    "Event",
+    "Identity",
+    "IdentityKind",
+    "Leg",
+    "Message",
+    "Partner",
+    "Queue",
+    "Role",
+    "Skill",
+    "Tenant",
+    "User",
 ]

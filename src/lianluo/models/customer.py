@@ -26,3 +26,6 @@ class Customer(IdMixin, TimestampMixin, Base):
     consents: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     churn_risk: Mapped[float | None]
     merged_into_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("customers.id"))
+    # The partner whose user created the customer; partner users see these and the customers
+    # of contacts in the queues they serve.
+    partner_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("partners.id"), index=True)

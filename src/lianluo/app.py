@@ -1,0 +1,153 @@
+"""create_app(): assembles settings, database, event bus, routers and the error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import lianluo
+from lianluo.auth.ratelimit import LoginRateLimiter
+from lianluo.auth.tokens import TokenCodec
+from lianluo.config import Settings, get_settings
+from lianluo.db.engine import make_engine, make_sessionmaker
+from lianluo.deps import AppContext
+from lianluo.errors import AppError, TooManyRequests
+from lianluo.events.service import BUS_KEY, install_publisher
+from lianluo.runtime.bus import EventBus
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+}
+
+
+def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def build_context(settings: Settings) -> AppContext:
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    bus = EventBus(redis_url=settings.redis_url, nats_url=settings.nats_url)
+    sessions = make_sessionmaker(engine)
+    sessions.configure(info={BUS_KEY: bus})
+    install_publisher(sessions)
+    redis_client = None
+    if settings.redis_url:
+        import redis
+
+        redis_client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        tokens=TokenCodec(settings.effective_secret_key(), settings.token_ttl_s),
+        login_limiter=LoginRateLimiter(
+            settings.login_max_failures, settings.login_window_s, redis=redis_client
+        ),
+        bus=bus,
+        extras={},
+    )
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+    settings = settings or (context.settings if context else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if context is None:  # we built it, we close it
+            app.state.ctx.bus.close()
+            app.state.ctx.engine.dispose()
+
+    app = FastAPI(
+        title="Lianluo (联络) contact-center API",
+        version=lianluo.__version__,
+        description="Omnichannel contact-center platform: customers, routing, tickets, WFM.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = context or build_context(settings)
+    _install_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from lianluo.agents.endpoints import router as agents_router
+    from lianluo.auth.endpoints import router as auth_router
+    from lianluo.customers.endpoints import router as customers_router
+    from lianluo.events.endpoints import router as events_router
+    from lianluo.queues.endpoints import router as queues_router
+    from lianluo.tenants.endpoints import router as tenants_router
+    from lianluo.users.endpoints import router as users_router
+    from lianluo.web.pages import router as pages_router
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": lianluo.__version__}
+
+    for router in (
+        auth_router,
+        tenants_router,
+        users_router,
+        queues_router,
+        agents_router,
+        customers_router,
+        events_router,
+        pages_router,
+    ):
+        app.include_router(router)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(part) for part in err.get("loc", ())),
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+        return JSONResponse(
+            error_body("validation_error", f"invalid request: {summary}", details), 422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "internal error; it has been logged"), 500)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from lianluo.customers.schemas import (
+    Customer360,
+    CustomerIn,
+    CustomerUpdate,
+    CustomerWithIdentities,
+    IdentityIn,
+    IdentityOut,
+    MergeIn,
+)
+from lianluo.customers.service import customer_service
+from lianluo.deps import CurrentPrincipal, DbSession
+from lianluo.paging import Page, PageParams, page_params
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+
+@router.post("", response_model=CustomerWithIdentities, status_code=status.HTTP_201_CREATED)
+def create_customer(
+    body: CustomerIn, principal: CurrentPrincipal, session: DbSession
+) -> CustomerWithIdentities:
+    customer = customer_service.create(session, principal, body)
+    return customer_service.read(session, principal, customer.id)
+
+
+@router.get("", response_model=Page[CustomerWithIdentities])
+def search_customers(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    paging: Annotated[PageParams, Depends(page_params)],
+    q: str | None = Query(
+        None, max_length=200, description="name (中文 or English), phone digits or e-mail"
+    ),
+) -> Page[CustomerWithIdentities]:
+    items, total = customer_service.search(session, principal, q, paging.offset, paging.page_size)
+    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+
+
+@router.get("/{customer_id}", response_model=CustomerWithIdentities)
+def get_customer(
+    customer_id: str, principal: CurrentPrincipal, session: DbSession
+) -> CustomerWithIdentities:
+    return customer_service.read(session, principal, customer_id)
+
+
+@router.patch("/{customer_id}", response_model=CustomerWithIdentities)
+def update_customer(
+    customer_id: str, body: CustomerUpdate, principal: CurrentPrincipal, session: DbSession
+) -> CustomerWithIdentities:
+    customer_service.update(session, principal, customer_id, body)
+    return customer_service.read(session, principal, customer_id)
+
+
+@router.post(
+    "/{customer_id}/identities", response_model=IdentityOut, status_code=status.HTTP_201_CREATED
+)
+def add_identity(
+    customer_id: str, body: IdentityIn, principal: CurrentPrincipal, session: DbSession
+) -> IdentityOut:
+    return IdentityOut.model_validate(
+        customer_service.add_identity(session, principal, customer_id, body)
+    )
+
+
+@router.post("/{customer_id}/merge", response_model=CustomerWithIdentities)
+def merge_customers(
+    customer_id: str, body: MergeIn, principal: CurrentPrincipal, session: DbSession
+) -> CustomerWithIdentities:
+    """Merge the customer `source_id` into this one, with all identities and history."""
+    customer_service.merge(session, principal, customer_id, body.source_id)
+    return customer_service.read(session, principal, customer_id)
+
+
+@router.get("/{customer_id}/360", response_model=Customer360)
+def customer_360(
+    customer_id: str,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    conversations: int = Query(20, ge=1, le=200, description="newest conversations to include"),
+    messages_per_conversation: int = Query(50, ge=0, le=500),
+) -> Customer360:
+    """Profile, identities, value tier, tags and the timeline of conversations, contacts and
+    messages, in one call."""
+    return customer_service.view_360(
+        session, principal, customer_id, conversations, messages_per_conversation
+    )
