@@ -97,6 +97,9 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.tenants.endpoints import router as tenants_router
     from lianluo.users.endpoints import router as users_router
     from lianluo.web.pages import router as pages_router
+    from lianluo.web.pages import static_files
+
+    app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

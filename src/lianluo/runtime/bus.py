@@ -19,6 +19,10 @@ Subscriber = Callable[[dict[str, Any]], None]
 CHANNEL_PREFIX = "lianluo.events"
 
 
+async def _log_nats_error(exc: Exception) -> None:
+    log.warning("NATS: %s", exc)
+
+
 class EventBus:
     def __init__(self, redis_url: str | None = None, nats_url: str | None = None) -> None:
         self._subscribers: list[Subscriber] = []
@@ -84,14 +88,17 @@ class EventBus:
                 finally:
                     ready.set()
 
-            loop.run_until_complete(connect())
-            if not errors:
-                loop.run_forever()
+            try:
+                loop.run_until_complete(connect())
+                if not errors:
+                    loop.run_forever()
+            finally:
+                loop.close()
 
         threading.Thread(target=run, name="lianluo-nats", daemon=True).start()
-        ready.wait(5)
-        if errors:
-            raise ConnectionError(f"LIANLUO_NATS_URL: cannot connect to {url}: {errors[0]}")
+        if not ready.wait(15) or errors:
+            cause = errors[0] if errors else "timed out"
+            raise ConnectionError(f"LIANLUO_NATS_URL: cannot connect to {url}: {cause}")
 
     def close(self) -> None:
         if self._nats is not None and self._nats_loop is not None:
