@@ -101,3 +101,12 @@ def test_missing_column_and_short_history_fail_clearly(app: typer.Typer, tmp_pat
     short = CliRunner().invoke(app, ["forecast", "-i", str(path), "--tz", TZ, "--light"])
     assert short.exit_code == 1
     assert "too few" in short.output
+
+
+def test_horizon_without_open_intervals_fails_clearly(app: typer.Typer, tmp_path: Path) -> None:
+    path = _arrivals(tmp_path, weeks=6)  # ends on a Friday; the weekend is closed
+    result = CliRunner().invoke(
+        app, ["forecast", "-i", str(path), "--tz", TZ, "--light", "--horizon-days", "1"]
+    )
+    assert result.exit_code == 1
+    assert "no open intervals in the 1 day(s) after 2024-02-09" in result.output

@@ -183,6 +183,10 @@ def forecast_command(
             interval_min=interval_min,
             special_days=calendar,
         )
+        if len(future) == 0:
+            raise IntervalError(
+                f"no open intervals in the {horizon_days} day(s) after {history.index[-1]:%Y-%m-%d}"
+            )
         with Progress(
             TextColumn("backtest {task.description}"),
             BarColumn(),
