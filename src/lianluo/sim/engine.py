@@ -156,6 +156,10 @@ class _Simulation:
         self.c_complaint: list[bool] = []
         self.c_callback: list[bool] = []
         self.c_first: list[bool] = []  # the first answered contact of its need
+        # Work drawn when the contact is born, so staffing changes keep each contact's work
+        # (common random numbers between scenarios).
+        self.c_talk_draw: list[float] = []
+        self.c_acw_draw: list[float] = []
         # Needs (tickets): index = need id.
         self.n_queue: list[int] = []
         self.n_opened: list[float] = []
@@ -288,6 +292,11 @@ class _Simulation:
         self.c_complaint.append(q.tickets is not None and kind == KIND_CALL)
         self.c_callback.append(False)
         self.c_first.append(False)
+        self.c_talk_draw.append(self.draw_talk(qi, need, kind))
+        acw_stream = self.acw_streams[qi]
+        self.c_acw_draw.append(
+            acw_stream.next() if acw_stream is not None and kind == KIND_CALL else 0.0
+        )
         if kind == KIND_CALL:
             self.n_contacts[need] += 1
         else:
@@ -299,22 +308,30 @@ class _Simulation:
             self.push(now + stream.next(), _ABANDON, cid)
         return cid
 
+    def draw_talk(self, qi: int, need: int, kind: int) -> float:
+        need_qi = self.n_queue[need]
+        if kind == KIND_WORK_ITEM and self.queues[need_qi].tickets is not None:
+            streams = self.back_office_streams if qi != need_qi else self.followup_streams
+            stream = streams[need_qi]
+            if stream is not None:
+                return stream.next()
+        return self.handle_streams[qi].next()
+
     def handle_time(self, cid: int, first: bool) -> tuple[float, float]:
         """(talk, after-contact work) of a contact about to be answered."""
+        talk = self.c_talk_draw[cid]
         qi = self.c_queue[cid]
         need_qi = self.n_queue[self.c_need[cid]]
         tickets = self.queues[need_qi].tickets
-        if self.c_kind[cid] == KIND_WORK_ITEM:
-            stream = None
-            if tickets is not None:
-                streams = self.back_office_streams if qi != need_qi else self.followup_streams
-                stream = streams[need_qi]
-            return (stream or self.handle_streams[qi]).next(), 0.0
-        talk = self.handle_streams[qi].next()
-        if tickets is not None and tickets.model == "first_contact" and first and qi == need_qi:
+        if (
+            tickets is not None
+            and tickets.model == "first_contact"
+            and first
+            and qi == need_qi
+            and self.c_kind[cid] == KIND_CALL
+        ):
             talk *= tickets.owner_handle_factor  # the owner consults and works the case
-        acw_stream = self.acw_streams[qi]
-        return talk, (acw_stream.next() if acw_stream is not None else 0.0)
+        return talk, self.c_acw_draw[cid]
 
     # -- agents -----------------------------------------------------------------------------------
 

@@ -1,0 +1,91 @@
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from lianluo.sim import replications as rep
+from lianluo.sim.replications import (
+    ClusterUnavailableError,
+    estimate,
+    run_replications,
+    summarize_replications,
+)
+from lianluo.sim.scenario import scenario_from_dict
+
+
+class TestEstimate:
+    def test_matches_student_t_interval(self) -> None:
+        values = [0.81, 0.78, 0.84, 0.80, 0.79]
+        e = estimate(values)
+        low, high = stats.t.interval(
+            0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values)
+        )
+        assert e.mean == pytest.approx(np.mean(values))
+        assert e.low == pytest.approx(low)
+        assert e.high == pytest.approx(high)
+        assert e.n == 5
+
+    def test_undefined_values_are_skipped(self) -> None:
+        e = estimate([None, 0.5, None, 0.7])
+        assert e.n == 2
+        assert e.mean == pytest.approx(0.6)
+
+    def test_too_few_values(self) -> None:
+        assert estimate([]).mean is None
+        one = estimate([0.4])
+        assert (one.mean, one.low, one.high) == (0.4, None, None)
+        assert not one.contains(0.4)
+
+    @settings(max_examples=50, deadline=None)
+    @given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=30))
+    def test_interval_contains_mean(self, values: list[float]) -> None:
+        e = estimate(values)
+        assert e.low is not None
+        assert e.high is not None
+        assert e.mean is not None
+        tol = 1e-9 * (1 + abs(e.mean))
+        assert e.low - tol <= e.mean <= e.high + tol
+
+
+class TestRunning:
+    def test_pool_gives_the_same_results_as_serial(self, make_scenario: Any) -> None:
+        sc = scenario_from_dict(make_scenario(agents=9, patience_s=120, replications=4))
+        serial = run_replications(sc, workers=1)
+        pooled = run_replications(sc, workers=2)
+        assert [r.replication for r in pooled] == [0, 1, 2, 3]
+        assert serial == pooled  # dataclass equality: every KPI of every replication
+        assert len({r.overall.offered for r in serial}) > 1  # replications are independent
+
+    def test_cluster_without_client_package(self, make_scenario: Any, monkeypatch: Any) -> None:
+        monkeypatch.setattr(rep.importlib.util, "find_spec", lambda name: None)
+        sc = scenario_from_dict(make_scenario(replications=2))
+        with pytest.raises(ClusterUnavailableError, match="dask.distributed is not installed"):
+            run_replications(sc, cluster="tcp://127.0.0.1:8786")
+        with pytest.raises(ClusterUnavailableError, match="ray package is not installed"):
+            run_replications(sc, cluster="ray://127.0.0.1:10001")
+
+    def test_rejects_zero_replications(self, make_scenario: Any) -> None:
+        sc = scenario_from_dict(make_scenario())
+        with pytest.raises(ValueError, match="replications must be >= 1"):
+            run_replications(sc, 0)
+
+    def test_summary_groups(self, make_scenario: Any) -> None:
+        data = make_scenario(agents=9, patience_s=120, replications=3, vip_share=0.2)
+        sc = scenario_from_dict(data)
+        summary = summarize_replications(run_replications(sc))
+        assert summary.replications == 3
+        assert set(summary.by_queue) == {"general"}
+        assert set(summary.by_tier) == {"vip", "standard"}
+        assert len(summary.by_interval) == sc.intervals
+        sl = summary.overall["service_level"]
+        assert sl.n == 3
+        assert sl.low is not None
+        assert sl.low <= sl.mean <= sl.high
+        occ = summary.occupancy.mean
+        assert occ is not None
+        assert 0.5 < occ < 1.0
+        assert not math.isnan(summary.events_mean)
