@@ -2,6 +2,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lianluo.domain.kpi import average_speed_of_answer_s, effectiveness, summarize
 from lianluo.sim.engine import simulate
@@ -221,3 +223,47 @@ class TestTickets:
         # Owners finish the first call themselves; only chase calls are not end to end.
         assert effectiveness(owner.outcomes) > effectiveness(tiered.outcomes)
         assert first.talk_s.mean() > 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    agents=st.lists(st.integers(0, 6), min_size=1, max_size=4),
+    per_hour=st.floats(0, 120),
+    aht_s=st.floats(10, 600),
+    patience_s=st.one_of(st.none(), st.floats(5, 600)),
+    seed=st.integers(0, 2**31),
+)
+def test_invariants(
+    agents: list[int], per_hour: float, aht_s: float, patience_s: float | None, seed: int
+) -> None:
+    data = {
+        "intervals": 4,
+        "seed": seed,
+        "queues": [
+            {
+                "name": "q",
+                "arrivals": {"kind": "poisson", "per_hour": per_hour},
+                "handle_time": {"kind": "exponential", "mean_s": aht_s},
+                **(
+                    {"patience": {"kind": "exponential", "mean_s": patience_s}}
+                    if patience_s
+                    else {}
+                ),
+            }
+        ],
+        "agents": [{"group": "g", "skills": {"q": 1}, "per_interval": agents}],
+    }
+    result = run(data)
+    cols = result.outcomes
+    assert not (cols.answered & cols.abandoned).any()
+    assert (cols.wait_s[cols.answered | cols.abandoned] >= 0).all()
+    if patience_s is None:
+        assert not cols.abandoned.any()
+    heads = np.resize(np.array(agents, dtype=float), 4)
+    # Idle time only while scheduled; handling may run past a shift's end (the agent finishes
+    # the call), so it is bounded by nothing tighter than the calls themselves.
+    assert (result.agent_time.available_s <= heads * 1800.0 + 1e-6).all()
+    assert (result.agent_time.available_s >= -1e-6).all()
+    assert (result.agent_time.handling_s >= -1e-6).all()
+    if not heads.any():
+        assert not cols.answered.any()

@@ -302,6 +302,8 @@ class _Simulation:
         else:
             self.n_work[need] += 1
         priority = q.priority + (q.vip_priority if vip else 0)
+        if kind == KIND_WORK_ITEM:
+            priority -= 1  # customers on the line go before offline ticket work
         self.router.enqueue(cid, q.name, priority, now)
         stream = self.patience_streams[qi]
         if kind == KIND_CALL and stream is not None:
