@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,38 @@ agents:
     def test_examples_are_valid(self, path: Path) -> None:
         scenario = load_scenario(path)
         assert scenario.queues
+
+
+def test_replay_from_event_log_export(tmp_path: Path) -> None:
+    events = [
+        {"type": "contact.queued", "occurred_at": "2026-01-04T16:00:30+00:00", "queue_id": "q"},
+        {"type": "contact.answered", "occurred_at": "2026-01-04T16:00:40+00:00", "queue_id": "q"},
+        {"type": "contact.queued", "occurred_at": "2026-01-04T16:00:10", "queue_id": "q"},
+        {"type": "contact.queued", "occurred_at": "2026-01-04T16:00:20+00:00", "queue_id": "x"},
+    ]
+    (tmp_path / "events.jsonl").write_text(
+        "\n".join(json.dumps(e) for e in events) + "\n", encoding="utf-8"
+    )
+    (tmp_path / "s.yaml").write_text(
+        """
+start: "2026-01-05T00:00:00+08:00"
+queues:
+  - name: q
+    arrivals: {kind: replay, events_jsonl: events.jsonl}
+    handle_time: {kind: fixed, value_s: 60}
+agents:
+  - {group: g, skills: {q: 1}, per_interval: [1]}
+""",
+        encoding="utf-8",
+    )
+    arrivals = load_scenario(tmp_path / "s.yaml").queues[0].arrivals
+    assert arrivals is not None
+    assert arrivals.kind == "replay"
+    assert arrivals.offsets_s == [10.0, 30.0]  # naive times are UTC; other queues ignored
+
+
+def test_replay_needs_one_source(make_scenario: Any) -> None:
+    data = make_scenario()
+    data["queues"][0]["arrivals"] = {"kind": "replay", "offsets_s": [1.0], "csv": "a.csv"}
+    with pytest.raises(ScenarioError, match="exactly one of offsets_s, csv or events_jsonl"):
+        scenario_from_dict(data)

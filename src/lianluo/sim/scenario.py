@@ -7,7 +7,8 @@ A bad file raises `ScenarioError` whose message names the field path and the pro
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time
+import json
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,17 +78,27 @@ class PoissonArrivals(_Model):
 
 
 class ReplayArrivals(_Model):
-    """Arrivals replayed from history: offsets in seconds from the scenario start, or a CSV
-    file (path relative to the scenario file) with an `offered_at` column of epoch seconds."""
+    """Arrivals replayed from history, from exactly one source (paths are relative to the
+    scenario file):
+
+    offsets_s: seconds from the scenario start.
+    csv: a CSV file with an `offered_at` column of epoch seconds.
+    events_jsonl: an export of the event log, one event per line as the events API returns it
+        (type, occurred_at ISO 8601, queue_id, ...); every `contact.queued` event of
+        `event_queue_id` (default: this queue's name) is one arrival.
+    """
 
     kind: Literal["replay"]
     offsets_s: list[Annotated[float, Field(ge=0)]] | None = None
     csv: str | None = None
+    events_jsonl: str | None = None
+    event_queue_id: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ReplayArrivals:
-        if (self.offsets_s is None) == (self.csv is None):
-            raise ValueError("give exactly one of offsets_s or csv")
+        given = [x for x in (self.offsets_s, self.csv, self.events_jsonl) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of offsets_s, csv or events_jsonl")
         return self
 
 
@@ -348,11 +359,44 @@ def load_scenario(path: str | Path) -> Scenario:
 def _resolve_replays(scenario: Scenario, base: Path) -> Scenario:
     queues = []
     for i, q in enumerate(scenario.queues):
-        if isinstance(q.arrivals, ReplayArrivals) and q.arrivals.csv is not None:
-            offsets = _read_replay_csv(base / q.arrivals.csv, scenario.start_epoch_s, i)
+        arrivals = q.arrivals
+        if isinstance(arrivals, ReplayArrivals) and arrivals.offsets_s is None:
+            if arrivals.csv is not None:
+                offsets = _read_replay_csv(base / arrivals.csv, scenario.start_epoch_s, i)
+            else:
+                assert arrivals.events_jsonl is not None
+                offsets = _read_replay_events(
+                    base / arrivals.events_jsonl,
+                    arrivals.event_queue_id or q.name,
+                    scenario.start_epoch_s,
+                    i,
+                )
             q = q.model_copy(update={"arrivals": ReplayArrivals(kind="replay", offsets_s=offsets)})
         queues.append(q)
     return scenario.model_copy(update={"queues": queues})
+
+
+def _read_replay_events(path: Path, queue_id: str, start_epoch_s: float, index: int) -> list[float]:
+    where = f"queues.{index}.arrivals.events_jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ScenarioError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    offsets = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+            if event.get("type") != "contact.queued" or event.get("queue_id") != queue_id:
+                continue
+            when = datetime.fromisoformat(event["occurred_at"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ScenarioError(f"{where}: {path} line {n}: not an event: {exc}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)  # the event log stores UTC
+        offsets.append(when.timestamp() - start_epoch_s)
+    return sorted(o for o in offsets if o >= 0)
 
 
 def _read_replay_csv(path: Path, start_epoch_s: float, index: int) -> list[float]:
