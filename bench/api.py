@@ -465,13 +465,14 @@ def main() -> None:
         f"{duration_s} s per row, load by {results[0].tool}"
     )
     print(
-        f"{'endpoint':<22}{'ok req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs healthz':>12}"
+        f"{'endpoint':<22}{'ok req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
+        f"{'errors':>8}{'vs healthz':>12}"
     )
     for result in results:
         ratio = result.ok_per_s / baseline if baseline else float("nan")
         print(
             f"{result.name:<22}{result.ok_per_s:>10.0f}{result.p50_ms:>9.1f}"
-            f"{result.p99_ms:>9.1f}{result.errors:>8}{ratio:>12.2f}"
+            f"{result.p99_ms:>9.1f}{result.requests:>10}{result.errors:>8}{ratio:>12.2f}"
         )
     view = results[1]
     if view.errors:
