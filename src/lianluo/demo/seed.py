@@ -1419,7 +1419,7 @@ class _DemoBuilder:
 
         # Inbound, answered; 5 % are transferred to a second agent (escalations mostly).
         transferred = channel != "email" and rng.random() < 0.05
-        legs = []
+        legs: list[dict[str, Any]] = []
         first_talk_s = talk_s * rng.uniform(0.25, 0.6) if transferred else talk_s
         first_end = answer_at + timedelta(
             seconds=first_talk_s + hold_s + (0.0 if transferred else acw_s)
