@@ -26,7 +26,7 @@ import json
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
@@ -1723,11 +1723,3 @@ class _DemoBuilder:
                         {"from": before, "to": after, "reason": reason},
                     )
         self.events.extend(self.pending)
-
-
-def iter_logins_by_role(logins: Iterable[DemoLogin]) -> dict[str, list[DemoLogin]]:
-    """Logins grouped by role, for printing."""
-    grouped: dict[str, list[DemoLogin]] = {}
-    for login in logins:
-        grouped.setdefault(login.role, []).append(login)
-    return grouped
