@@ -159,7 +159,9 @@ def required_agents(
             servers = (n * c).astype(np.float64)
             ok = (servers > load) | (load == 0)
             if target_sl is not None:
-                sl = erlang._erlang_c_service_level(servers, load, aht, np.float64(target_time_s))
+                sl = erlang._erlang_c_service_level(
+                    servers, load, aht, np.asarray(target_time_s, dtype=np.float64)
+                )
                 ok &= sl >= target_sl
             if target_asa_s is not None:
                 ok &= erlang._erlang_c_asa(servers, load, aht) <= target_asa_s
@@ -206,7 +208,9 @@ def _measures(
     servers = (agents * concurrency).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         if patience_s is None:
-            sl = erlang._erlang_c_service_level(servers, load, aht, np.float64(target_time_s))
+            sl = erlang._erlang_c_service_level(
+                servers, load, aht, np.asarray(target_time_s, dtype=np.float64)
+            )
             asa = erlang._erlang_c_asa(servers, load, aht)
             p_wait = erlang._erlang_c(servers, load)
             carried = load
