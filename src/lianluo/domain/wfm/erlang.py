@@ -294,7 +294,19 @@ class ErlangAMeasures:
                 - self._log_s_xy
             )
             tail = np.where(self._x > 0, np.exp(log_tail), 0.0)
-        answered_within = np.clip(served_given_wait - tail, 0.0, 1.0)
+            answered_within = np.array(served_given_wait - tail, dtype=np.float64)
+            # Far above the agents' capacity (u > x + 1) both terms are near Γ(x+1); the same
+            # difference in upper incomplete gammas, [Q(x+1, u) − Q(x+1, y)]·x/(y·P(x, y)), keeps
+            # its relative precision there.
+            upper = u > self._x + 1.0
+            if upper.any():
+                xu, yu, uu = self._x[upper], self._y[upper], u[upper]
+                answered_within[upper] = (
+                    (special.gammaincc(xu + 1.0, uu) - special.gammaincc(xu + 1.0, yu))
+                    * xu
+                    / (yu * special.gammainc(xu, yu))
+                )
+        answered_within = np.clip(answered_within, 0.0, 1.0)
         sl = 1.0 - self.probability_wait + self.probability_wait * answered_within
         return np.asarray(np.where(self._idle, 1.0, np.clip(sl, 0.0, 1.0)), dtype=np.float64)
 
