@@ -89,3 +89,14 @@ class TestRunning:
         assert occ is not None
         assert 0.5 < occ < 1.0
         assert not math.isnan(summary.events_mean)
+
+
+def test_occupancy_per_interval(make_scenario: Any) -> None:
+    # Nobody staffed in the second interval: occupancy there is undefined, not 0 %.
+    data = make_scenario(agents=[10, 0, 10, 10], intervals=4, per_hour=60, replications=2)
+    summary = summarize_replications(run_replications(scenario_from_dict(data)))
+    occ = summary.occupancy_by_interval
+    assert len(occ) == 4
+    assert occ[1].mean is None or occ[1].mean == 1.0  # only calls running past the shift
+    assert occ[0].mean is not None
+    assert 0.0 < occ[0].mean < 1.0

@@ -101,7 +101,8 @@ def _segment_time_per_interval(
     ns = np.searchsorted(s, bounds, side="left")
     ne = np.searchsorted(e, bounds, side="left")
     g = (bounds * ns - cs[ns]) - (bounds * ne - ce[ne])
-    return np.diff(g)
+    # Differences of large cumulative sums: round off the float noise (a millisecond).
+    return np.maximum(np.round(np.diff(g), 3), 0.0)
 
 
 class _Simulation:

@@ -66,6 +66,7 @@ class ReplicationKpis:
     handling_s: float
     tickets: TicketStats
     events: int
+    occupancy_by_interval: tuple[float | None, ...] = ()  # by interval number of the horizon
 
 
 def ticket_stats(result: SimResult) -> TicketStats:
@@ -100,6 +101,12 @@ def measure_kpis(scenario: Scenario, replication: int) -> ReplicationKpis:
         handling_s=float(result.agent_time.handling_s.sum()),
         tickets=ticket_stats(result),
         events=result.events,
+        occupancy_by_interval=tuple(
+            occupancy(h, a)
+            for h, a in zip(
+                result.agent_time.handling_s, result.agent_time.available_s, strict=True
+            )
+        ),
     )
 
 
@@ -228,6 +235,7 @@ class StudySummary:
     by_interval: dict[float, KpiEstimates]
     occupancy: Estimate
     events_mean: float
+    occupancy_by_interval: tuple[Estimate, ...] = ()
 
 
 def summarize_replications(runs: Sequence[ReplicationKpis], level: float = 0.95) -> StudySummary:
@@ -246,6 +254,10 @@ def summarize_replications(runs: Sequence[ReplicationKpis], level: float = 0.95)
         by_interval=grouped("by_interval"),
         occupancy=estimate([r.occupancy for r in runs], level),
         events_mean=float(np.mean([r.events for r in runs])) if runs else 0.0,
+        occupancy_by_interval=tuple(
+            estimate([r.occupancy_by_interval[k] for r in runs], level)
+            for k in range(min((len(r.occupancy_by_interval) for r in runs), default=0))
+        ),
     )
 
 

@@ -132,6 +132,12 @@ def run_report(path: str | Path, scenario: Scenario, summary: StudySummary) -> P
         ]
     )
     fig2.update_layout(title="ASA per interval (s)")
+    occ_x = [
+        _local(scenario.start_epoch_s + k * scenario.interval_s, tz)
+        for k in range(len(summary.occupancy_by_interval))
+    ]
+    fig3 = go.Figure([_ci_trace(occ_x, list(summary.occupancy_by_interval), "occupancy")])
+    fig3.update_layout(title="Occupancy per interval 占用率", yaxis_tickformat=".0%")
     sections = [
         _header(scenario, summary.replications),
         "<h2>Overall</h2>",
@@ -144,6 +150,7 @@ def run_report(path: str | Path, scenario: Scenario, summary: StudySummary) -> P
         "<h2>Per interval</h2>",
         _figure(fig),
         _figure(fig2),
+        _figure(fig3),
         _kpi_table({_local(s, tz).strftime("%m-%d %H:%M"): summary.by_interval[s] for s in starts}),
     ]
     return write(path, f"Lianluo simulation — {scenario.name}", sections)
