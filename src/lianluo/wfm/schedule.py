@@ -11,8 +11,9 @@ placements (Bechtold & Jacobs 1990; Aykin 1996 gives the implicit equivalent):
                x_j ∈ ℤ≥0, under_i ≥ 0
 
 Its LP relaxation is solved first and reported as the lower bound; the MIP runs with a time limit
-and a relative gap. Tours are then given to named agents (availability, skills, contracted hours)
-by a minimum-cost assignment.
+and a relative gap, both on HiGHS through scipy.optimize.milp (the highspy and OR-Tools wheels
+in our environment cannot be loaded into one process, so the scheduler avoids highspy). Tours are
+then given to named agents (availability, skills, contracted hours) by a minimum-cost assignment.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linear_sum_assignment
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
 DAYS_PER_WEEK = 7
 MINUTES_PER_DAY = 24 * 60
@@ -188,41 +189,22 @@ def _solve(
     integer: bool,
     time_limit_s: float,
     mip_rel_gap: float,
-    threads: int,
 ) -> tuple[NDArray[np.float64], float, str]:
     n_tours, n_rows = len(columns), len(required)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_tours + n_rows
-    lp.num_row_ = n_rows
-    lp.col_cost_ = np.concatenate([costs, np.full(n_rows, penalty)])
-    lp.col_lower_ = np.zeros(n_tours + n_rows)
-    lp.col_upper_ = np.full(n_tours + n_rows, highspy.kHighsInf)
-    lp.row_lower_ = required.astype(np.float64)
-    lp.row_upper_ = np.full(n_rows, highspy.kHighsInf)
-    starts = np.zeros(n_tours + n_rows + 1, dtype=np.int32)
-    lengths = [len(c) for c in columns] + [1] * n_rows
-    starts[1:] = np.cumsum(lengths)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts
-    lp.a_matrix_.index_ = np.concatenate([*columns, np.arange(n_rows)]).astype(np.int32)
-    lp.a_matrix_.value_ = np.ones(int(starts[-1]))
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_tours + [
-            highspy.HighsVarType.kContinuous
-        ] * n_rows
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", 0)
-    h.passModel(lp)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    values = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    if values.size != n_tours + n_rows:
-        raise RuntimeError(f"HiGHS found no solution: {status}")
-    return values, float(h.getInfo().objective_function_value), status
+    starts = np.zeros(n_tours + n_rows + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(c) for c in columns] + [1] * n_rows)
+    rows = np.concatenate([*columns, np.arange(n_rows)])
+    matrix = sparse.csc_array((np.ones(rows.size), rows, starts), shape=(n_rows, n_tours + n_rows))
+    result = milp(
+        np.concatenate([costs, np.full(n_rows, penalty)]),
+        integrality=np.concatenate([np.full(n_tours, int(integer)), np.zeros(n_rows)]),
+        bounds=Bounds(0, np.inf),
+        constraints=LinearConstraint(matrix, lb=required, ub=np.inf),
+        options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap)},
+    )
+    if result.x is None:
+        raise RuntimeError(f"HiGHS found no solution: {result.message}")
+    return np.asarray(result.x, dtype=np.float64), float(result.fun), str(result.message)
 
 
 def schedule_week(
@@ -234,7 +216,6 @@ def schedule_week(
     understaffing_penalty_per_agent_hour: float = 100.0,
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 0.01,
-    threads: int = 1,
 ) -> ScheduleResult:
     """Fewest paid hours of tours covering the required agents of every interval of a week.
 
@@ -261,9 +242,9 @@ def schedule_week(
     costs = np.array([t.paid_min_per_week for t in tours], dtype=np.float64)
     penalty = understaffing_penalty_per_agent_hour * interval_min
     args = (costs, columns, required, penalty)
-    _, lp_bound, _ = _solve(*args, False, time_limit_s, mip_rel_gap, threads)
+    _, lp_bound, _ = _solve(*args, False, time_limit_s, mip_rel_gap)
     remaining = max(1.0, time_limit_s - (time.perf_counter() - began))
-    values, objective, status = _solve(*args, True, remaining, mip_rel_gap, threads)
+    values, objective, status = _solve(*args, True, remaining, mip_rel_gap)
     counts = np.rint(values[: len(tours)]).astype(np.int64)
     coverage = np.zeros(required.size, dtype=np.int64)
     for column, count in zip(columns, counts, strict=True):
