@@ -260,8 +260,12 @@ class ErlangAMeasures:
             inv_s = np.exp(-self._log_s_xy)
             p_wait = 1.0 / (np.exp(-self._log_s_xy - log_e) + 1.0 - inv_s)
         self.probability_wait: FloatArray = np.where(idle, 0.0, np.clip(p_wait, 0.0, 1.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ab_given_wait = 1.0 - (self._x / self._y) * (1.0 - inv_s)
+            # Subnormal loads overflow x/y; the limit y → 0 is 1/(x + 1).
+            ab_given_wait = np.where(
+                np.isfinite(ab_given_wait), ab_given_wait, 1.0 / (self._x + 1.0)
+            )
         self._ab_given_wait = np.where(idle, 0.0, np.clip(ab_given_wait, 0.0, 1.0))
         self.abandonment: FloatArray = self.probability_wait * self._ab_given_wait
         self.mean_wait_s: FloatArray = self.abandonment * patience

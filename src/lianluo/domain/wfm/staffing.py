@@ -154,46 +154,80 @@ def required_agents(
     c = int(concurrency)
 
     if patience_s is None:
+        agents, wait = _erlang_c_scan(
+            load, aht, c, target_sl, target_time_s, target_asa_s, max_occupancy
+        )
+        return _measures(agents, load, aht, c, target_time_s, None, shrinkage, wait)
+    patience = float(patience_s)
 
-        def meets(n: IntArray) -> BoolArray:
-            servers = (n * c).astype(np.float64)
-            ok = (servers > load) | (load == 0)
-            if target_sl is not None:
-                sl = erlang._erlang_c_service_level(
-                    servers, load, aht, np.asarray(target_time_s, dtype=np.float64)
-                )
-                ok &= sl >= target_sl
-            if target_asa_s is not None:
-                ok &= erlang._erlang_c_asa(servers, load, aht) <= target_asa_s
-            if max_occupancy < 1.0:
-                ok &= load <= max_occupancy * servers
-            return np.asarray(ok, dtype=np.bool_)
+    def meets(n: IntArray) -> BoolArray:
+        servers = (n * c).astype(np.float64)
+        m = erlang.ErlangAMeasures(servers, load, aht, patience)
+        ok = np.ones(load.shape, dtype=np.bool_)
+        if target_sl is not None:
+            ok &= m.service_level(target_time_s) >= target_sl
+        if max_abandonment is not None:
+            ok &= m.abandonment <= max_abandonment
+        if target_asa_s is not None:
+            ok &= m.asa_s <= target_asa_s
+        if max_occupancy < 1.0:
+            ok &= load * (1.0 - m.abandonment) <= max_occupancy * servers
+        return np.asarray(ok, dtype=np.bool_)
 
-        infeasible = np.where(load > 0, np.floor(load / c), -1)
-    else:
-        patience = float(patience_s)
-
-        def meets(n: IntArray) -> BoolArray:
-            servers = (n * c).astype(np.float64)
-            m = erlang.ErlangAMeasures(servers, load, aht, patience)
-            ok = np.ones(load.shape, dtype=np.bool_)
-            if target_sl is not None:
-                ok &= m.service_level(target_time_s) >= target_sl
-            if max_abandonment is not None:
-                ok &= m.abandonment <= max_abandonment
-            if target_asa_s is not None:
-                ok &= m.asa_s <= target_asa_s
-            if max_occupancy < 1.0:
-                ok &= load * (1.0 - m.abandonment) <= max_occupancy * servers
-            return np.asarray(ok, dtype=np.bool_)
-
-        # Served contacts cannot exceed n·c per unit of handle time: P(answered) ≤ n·c / A.
-        needed_share = max(target_sl or 0.0, 1.0 - (max_abandonment or 1.0))
-        infeasible = np.maximum(np.ceil(load * needed_share / c) - 2, -1)
+    # Served contacts cannot exceed n·c per unit of handle time: P(answered) ≤ n·c / A.
+    needed_share = max(target_sl or 0.0, 1.0 - (max_abandonment or 1.0))
+    infeasible = np.maximum(np.ceil(load * needed_share / c) - 2, -1)
 
     guess = np.ceil((load + 2.5 * np.sqrt(load) + 1.0) / c)
     agents = smallest_feasible_agents(meets, infeasible, guess)
     return _measures(agents, load, aht, c, target_time_s, patience_s, shrinkage)
+
+
+def _erlang_c_scan(
+    load: FloatArray,
+    aht: FloatArray,
+    concurrency: int,
+    target_sl: float | None,
+    target_time_s: float,
+    target_asa_s: float | None,
+    max_occupancy: float,
+) -> tuple[IntArray, FloatArray]:
+    """Linear scan upward from the least stable staffing, all intervals at once.
+
+    Erlang B is evaluated once (log space) at n₀ = ⌊A/c⌋ + 1 agents and then stepped with the
+    stable recursion B(s+1) = A·B(s) / (s + 1 + A·B(s)) (Cooper 1981, eq. 3.4.7); every n from
+    n₀ up is tried, so the minimum cannot be skipped. Steps ≈ β√A (square-root staffing).
+    """
+    shape = load.shape
+    load, aht = load.reshape(-1), aht.reshape(-1)
+    agents = np.where(load > 0, np.floor(load / concurrency) + 1, 0).astype(np.int64)
+    wait = np.zeros(load.shape)
+    active = np.flatnonzero(load > 0)
+    a, h = load[active], aht[active]
+    servers = agents[active].astype(np.float64) * concurrency
+    b = np.exp(erlang._log_erlang_b(servers, a))
+    n = agents[active]
+    while active.size:
+        c_wait = np.minimum(servers * b / (servers - a * (1.0 - b)), 1.0)
+        ok = np.ones(active.size, dtype=np.bool_)
+        if target_sl is not None:
+            ok &= 1.0 - c_wait * np.exp(-(servers - a) * target_time_s / h) >= target_sl
+        if target_asa_s is not None:
+            ok &= c_wait * h / (servers - a) <= target_asa_s
+        if max_occupancy < 1.0:
+            ok &= a <= max_occupancy * servers
+        agents[active[ok]] = n[ok]
+        wait[active[ok]] = c_wait[ok]
+        keep = ~ok
+        active, n = active[keep], n[keep]
+        a, h, servers, b = a[keep], h[keep], servers[keep], b[keep]
+        for _ in range(concurrency):
+            b = a * b / (servers + 1.0 + a * b)
+            servers = servers + 1.0
+        n = n + 1
+        if active.size and int(n.max()) > _MAX_AGENTS:
+            raise ValueError(f"target not reachable with up to {_MAX_AGENTS} agents")
+    return agents.reshape(shape), wait.reshape(shape)
 
 
 def _measures(
@@ -204,15 +238,17 @@ def _measures(
     target_time_s: float,
     patience_s: float | None,
     shrinkage: float,
+    erlang_c_wait: FloatArray | None = None,
 ) -> StaffingResult:
+    """Measures at the chosen staffing; Erlang C reuses P(wait) from the scan when given."""
     servers = (agents * concurrency).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if patience_s is None:
-            sl = erlang._erlang_c_service_level(
-                servers, load, aht, np.asarray(target_time_s, dtype=np.float64)
-            )
-            asa = erlang._erlang_c_asa(servers, load, aht)
-            p_wait = erlang._erlang_c(servers, load)
+            p_wait = erlang._erlang_c(servers, load) if erlang_c_wait is None else erlang_c_wait
+            busy = load > 0
+            spare = np.where(busy, servers - load, 1.0)
+            sl = np.where(busy, 1.0 - p_wait * np.exp(-spare * target_time_s / aht), 1.0)
+            asa = np.where(busy, p_wait * aht / spare, 0.0)
             carried = load
             abandonment = mean_wait = None
         else:
