@@ -10,6 +10,7 @@ from lianluo.models.leg import Leg
 from lianluo.models.message import Message
 from lianluo.models.partner import Partner
 from lianluo.models.queue import Queue
+from lianluo.models.routing_state import RoutingState
 from lianluo.models.skill import Skill
 from lianluo.models.tenant import Tenant
 from lianluo.models.user import Role, User
@@ -30,6 +31,7 @@ __all__ = [
     "Partner",
     "Queue",
     "Role",
+    "RoutingState",
     "Skill",
     "Tenant",
     "User",

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lianluo.db.base import Base, IdMixin, IdType, JSONType, TimestampMixin, utcnow
@@ -35,6 +35,8 @@ class Agent(IdMixin, TimestampMixin, Base):
     state: Mapped[str] = mapped_column(String(16), default=AgentStateName.offline)
     state_reason: Mapped[str] = mapped_column(String(64), default="")
     state_since: Mapped[datetime] = mapped_column(default=utcnow)
+    # the routing engine's idle clock (epoch seconds): longest-idle selection orders by it
+    ready_since_s: Mapped[float | None] = mapped_column(Double)
 
     skills: Mapped[list[AgentSkill]] = relationship(
         back_populates="agent", lazy="raise", cascade="all, delete-orphan"

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Double, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianluo.db.base import Base, IdMixin, IdType, JSONType, utcnow
@@ -46,3 +46,20 @@ class Contact(IdMixin, Base):
     ended_at: Mapped[datetime | None]
     disposition: Mapped[str] = mapped_column(String(64), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+
+    # ---- routing state: enough to rebuild the engine after a crash (runtime/router.py) ----
+    # Engine times are epoch seconds as floats, stored exactly (the datetimes above are for
+    # people and reports); `routing_seq` is the engine's FIFO sequence number.
+    tier: Mapped[int] = mapped_column(default=0)
+    routing_seq: Mapped[int | None]
+    arrived_s: Mapped[float | None] = mapped_column(Double)
+    waiting_since_s: Mapped[float | None] = mapped_column(Double)
+    relax_stage: Mapped[int] = mapped_column(default=0)
+    offered_s: Mapped[float | None] = mapped_column(Double)
+    offer_expires_s: Mapped[float | None] = mapped_column(Double)
+    via_queue_id: Mapped[str | None] = mapped_column(IdType)
+    excluded_agents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_agent_id: Mapped[str | None] = mapped_column(IdType)
+    callback: Mapped[bool] = mapped_column(default=False)
+    callback_due_s: Mapped[float | None] = mapped_column(Double)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
