@@ -156,12 +156,15 @@ def demo(
         engine.dispose()
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     console.print(f"\n[bold green]Lianluo demo[/bold green] at {url}  (API docs: {url}/docs)")
-    table_rows = [(login.username, login.password, login.role) for login in info.logins]
     from rich.table import Table
 
     table = Table("username", "password", "role", title="demo logins")
-    for row in table_rows:
-        table.add_row(*row)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for login in info.logins:
+        groups.setdefault((login.role, login.password), []).append(login.username)
+    for (role, password), names in groups.items():
+        shown = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)})"
+        table.add_row(shown, password, role)
     console.print(table)
     if seed_only:
         return

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from lianluo.customers.schemas import (
     Customer360,
@@ -25,7 +25,7 @@ def create_customer(
     body: CustomerIn, principal: CurrentPrincipal, session: DbSession
 ) -> CustomerWithIdentities:
     customer = customer_service.create(session, principal, body)
-    return customer_service.read(session, principal, customer.id)
+    return customer_service.present(session, customer)
 
 
 @router.get("", response_model=Page[CustomerWithIdentities])
@@ -52,8 +52,8 @@ def get_customer(
 def update_customer(
     customer_id: str, body: CustomerUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> CustomerWithIdentities:
-    customer_service.update(session, principal, customer_id, body)
-    return customer_service.read(session, principal, customer_id)
+    customer = customer_service.update(session, principal, customer_id, body)
+    return customer_service.present(session, customer)
 
 
 @router.post(
@@ -72,8 +72,8 @@ def merge_customers(
     customer_id: str, body: MergeIn, principal: CurrentPrincipal, session: DbSession
 ) -> CustomerWithIdentities:
     """Merge the customer `source_id` into this one, with all identities and history."""
-    customer_service.merge(session, principal, customer_id, body.source_id)
-    return customer_service.read(session, principal, customer_id)
+    customer = customer_service.merge(session, principal, customer_id, body.source_id)
+    return customer_service.present(session, customer)
 
 
 @router.get("/{customer_id}/360", response_model=Customer360)
@@ -83,9 +83,11 @@ def customer_360(
     session: DbSession,
     conversations: int = Query(20, ge=1, le=200, description="newest conversations to include"),
     messages_per_conversation: int = Query(50, ge=0, le=500),
-) -> Customer360:
+) -> Response:
     """Profile, identities, value tier, tags and the timeline of conversations, contacts and
     messages, in one call."""
-    return customer_service.view_360(
+    view = customer_service.view_360(
         session, principal, customer_id, conversations, messages_per_conversation
     )
+    # Built and validated by the service already: serialise once, skip FastAPI's re-validation.
+    return Response(view.model_dump_json(), media_type="application/json")

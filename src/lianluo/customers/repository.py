@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -77,25 +77,31 @@ class CustomerRepository:
             )
         ).scalar_one_or_none()
 
-    def contact_stats(
-        self, session: Session, principal: Principal, customer_id: str
-    ) -> tuple[int, datetime | None]:
-        query = select(func.count(), func.max(Contact.queued_at)).where(
-            Contact.tenant_id == principal.tenant_id, Contact.customer_id == customer_id
-        )
+    def get_with_stats(self, session: Session, principal: Principal, customer_id: str) -> Any:
+        """The customer's columns with its contacts in total, the last contact's time and its
+        open conversations, in one query (a Core row), or None when not visible."""
+        mine = and_(Contact.tenant_id == principal.tenant_id, Contact.customer_id == Customer.id)
         if principal.partner_id is not None:
-            query = query.where(Contact.queue_id.in_(partner_queue_ids(principal.partner_id)))
-        count, last = session.execute(query).one()
-        return count, last
-
-    def open_conversations(self, session: Session, principal: Principal, customer_id: str) -> int:
-        return session.execute(
-            select(func.count()).where(
+            mine = and_(mine, Contact.queue_id.in_(partner_queue_ids(principal.partner_id)))
+        contacts_total = select(func.count()).where(mine).scalar_subquery()
+        last_contact_at = select(func.max(Contact.queued_at)).where(mine).scalar_subquery()
+        open_conversations = (
+            select(func.count())
+            .where(
                 Conversation.tenant_id == principal.tenant_id,
-                Conversation.customer_id == customer_id,
+                Conversation.customer_id == Customer.id,
                 Conversation.status == "open",
             )
-        ).scalar_one()
+            .scalar_subquery()
+        )
+        return session.execute(
+            select(
+                *Customer.__table__.columns,
+                contacts_total.label("contacts_total"),
+                last_contact_at.label("last_contact_at"),
+                open_conversations.label("open_conversations"),
+            ).where(Customer.id == customer_id, customer_scope(principal))
+        ).one_or_none()
 
     def timeline(
         self,
@@ -104,9 +110,10 @@ class CustomerRepository:
         customer_id: str,
         conversations_limit: int,
         messages_per_conversation: int,
-    ) -> tuple[Sequence, Sequence, Sequence]:
-        """Newest conversations with their contacts and their latest messages (Core rows)."""
-        conv_query = select(
+    ) -> tuple[list, list, Sequence]:
+        """Newest conversations with their contacts and their latest messages (Core rows), in
+        two round trips: conversations joined to their contacts, then the messages."""
+        newest = select(
             Conversation.id,
             Conversation.subject,
             Conversation.status,
@@ -115,39 +122,45 @@ class CustomerRepository:
         ).where(
             Conversation.tenant_id == principal.tenant_id, Conversation.customer_id == customer_id
         )
+        contact_on = Contact.conversation_id == Conversation.id
         if principal.partner_id is not None:
-            conv_query = conv_query.where(
-                exists().where(
-                    Contact.conversation_id == Conversation.id,
-                    Contact.queue_id.in_(partner_queue_ids(principal.partner_id)),
-                )
+            served = Contact.queue_id.in_(partner_queue_ids(principal.partner_id))
+            newest = newest.where(exists().where(contact_on, served))
+        conv = (
+            newest.order_by(Conversation.started_at.desc(), Conversation.id.desc())
+            .limit(conversations_limit)
+            .subquery()
+        )
+        join_on = Contact.conversation_id == conv.c.id
+        if principal.partner_id is not None:
+            join_on = and_(join_on, Contact.queue_id.in_(partner_queue_ids(principal.partner_id)))
+        rows = session.execute(
+            select(
+                conv,
+                Contact.id.label("contact_id"),
+                Contact.channel,
+                Contact.direction,
+                Contact.state,
+                Contact.queue_id,
+                Contact.agent_id,
+                Contact.queued_at,
+                Contact.answered_at,
+                Contact.ended_at.label("contact_ended_at"),
+                Contact.disposition,
             )
-        conversations = session.execute(
-            conv_query.order_by(Conversation.started_at.desc(), Conversation.id.desc()).limit(
-                conversations_limit
-            )
+            .select_from(conv)
+            .outerjoin(Contact, join_on)
+            .order_by(conv.c.started_at.desc(), conv.c.id.desc(), Contact.queued_at)
         ).all()
-        conv_ids = [row.id for row in conversations]
-        if not conv_ids:
-            return conversations, [], []
-        contact_query = select(
-            Contact.id,
-            Contact.conversation_id,
-            Contact.channel,
-            Contact.direction,
-            Contact.state,
-            Contact.queue_id,
-            Contact.agent_id,
-            Contact.queued_at,
-            Contact.answered_at,
-            Contact.ended_at,
-            Contact.disposition,
-        ).where(Contact.conversation_id.in_(conv_ids))
-        if principal.partner_id is not None:
-            contact_query = contact_query.where(
-                Contact.queue_id.in_(partner_queue_ids(principal.partner_id))
-            )
-        contacts = session.execute(contact_query.order_by(Contact.queued_at)).all()
+        conversations: list = []
+        contacts: list = []
+        for row in rows:
+            if not conversations or conversations[-1].id != row.id:
+                conversations.append(row)
+            if row.contact_id is not None:
+                contacts.append(row)
+        if not conversations:
+            return conversations, contacts, []
         ranked = select(
             Message.id,
             Message.conversation_id,
@@ -161,9 +174,9 @@ class CustomerRepository:
                 order_by=(Message.created_at.desc(), Message.id.desc()),
             )
             .label("rank"),
-        ).where(Message.conversation_id.in_(conv_ids))
+        ).where(Message.conversation_id.in_([row.id for row in conversations]))
         if principal.partner_id is not None:
-            ranked = ranked.where(Message.contact_id.in_([row.id for row in contacts]))
+            ranked = ranked.where(Message.contact_id.in_([row.contact_id for row in contacts]))
         ranked_sub = ranked.subquery()
         messages = session.execute(
             select(ranked_sub)

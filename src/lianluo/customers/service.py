@@ -71,7 +71,13 @@ class CustomerService:
         self, session: Session, principal: Principal, customer_id: str
     ) -> CustomerWithIdentities:
         customer = self.get(session, principal, customer_id)
-        event_service.audit(session, principal, "customer.read", customer_id=customer.id)
+        event_service.audit(
+            session, principal, "customer.read", customer_id=customer.id, read_only=True
+        )
+        return self._with_identities(customer, repo.identities(session, [customer.id]))
+
+    def present(self, session: Session, customer: Customer) -> CustomerWithIdentities:
+        """The customer as the API shows it, after a change that was audited already."""
         return self._with_identities(customer, repo.identities(session, [customer.id]))
 
     def search(
@@ -87,6 +93,7 @@ class CustomerService:
             principal,
             "customer.searched",
             payload={"query_length": len(query or ""), "results": len(customers)},
+            read_only=True,
         )
         return [self._with_identities(c, by_customer[c.id]) for c in customers], total
 
@@ -180,29 +187,44 @@ class CustomerService:
         conversations_limit: int = 20,
         messages_per_conversation: int = 50,
     ) -> Customer360:
-        customer = self.get(session, principal, customer_id)
+        principal.require(CUSTOMER_READERS, "reading customers")
+        customer = repo.get_with_stats(session, principal, customer_id)
+        if customer is None:
+            raise NotFound.of("customer", customer_id)
         identities = repo.identities(session, [customer.id])
-        contacts_total, last_contact_at = repo.contact_stats(session, principal, customer.id)
         conversations, contacts, messages = repo.timeline(
             session, principal, customer.id, conversations_limit, messages_per_conversation
         )
         contacts_by_conv: dict[str, list[ContactOut]] = defaultdict(list)
         for row in contacts:
-            contacts_by_conv[row.conversation_id].append(
-                ContactOut.model_validate(row, from_attributes=True)
+            contacts_by_conv[row.id].append(
+                ContactOut(
+                    id=row.contact_id,
+                    channel=row.channel,
+                    direction=row.direction,
+                    state=row.state,
+                    queue_id=row.queue_id,
+                    agent_id=row.agent_id,
+                    queued_at=row.queued_at,
+                    answered_at=row.answered_at,
+                    ended_at=row.contact_ended_at,
+                    disposition=row.disposition,
+                )
             )
         messages_by_conv: dict[str, list[MessageOut]] = defaultdict(list)
         for row in messages:
             messages_by_conv[row.conversation_id].append(
                 MessageOut.model_validate(row, from_attributes=True)
             )
-        event_service.audit(session, principal, "customer.viewed_360", customer_id=customer.id)
+        event_service.audit(
+            session, principal, "customer.viewed_360", customer_id=customer.id, read_only=True
+        )
         return Customer360(
-            customer=CustomerOut.model_validate(customer),
+            customer=CustomerOut.model_validate(customer, from_attributes=True),
             identities=[IdentityOut.model_validate(i) for i in identities],
-            contacts_total=contacts_total,
-            last_contact_at=last_contact_at,
-            open_conversations=repo.open_conversations(session, principal, customer.id),
+            contacts_total=customer.contacts_total,
+            last_contact_at=customer.last_contact_at,
+            open_conversations=customer.open_conversations,
             timeline=[
                 ConversationOut(
                     id=row.id,

@@ -11,11 +11,17 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Engine:
+def ensure_sqlite_directory(database_url: str) -> None:
+    """A fresh machine has no data directory yet; SQLite will not create it."""
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Engine:
+    if database_url.startswith("sqlite"):
+        ensure_sqlite_directory(database_url)
         engine = create_engine(
             database_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianluo.auth.principal import Principal
@@ -56,18 +57,32 @@ class EventService:
         *,
         customer_id: str | None = None,
         payload: dict[str, Any] | None = None,
-    ) -> Event:
-        """Who saw or changed customer data, and when: `audit.customer.read` and the like."""
-        return self.append(
-            session,
-            actor.tenant_id,
-            f"audit.{action}",
-            actor=actor,
-            customer_id=customer_id,
-            partner_id=actor.partner_id,
-            payload=payload,
+        read_only: bool = False,
+    ) -> None:
+        """Who saw or changed customer data, and when: `audit.customer.read` and the like.
+
+        Audit rows go straight to the table (a Core insert, no ORM flush) and are not broadcast
+        on the bus. For a transaction that only *read* customer data (`read_only`), PostgreSQL
+        may acknowledge the commit before the WAL reaches the disk (synchronous_commit off for this
+        transaction only): a crash in the next fraction of a second could lose the record that
+        someone looked, never a change anybody made.
+        """
+        if read_only and session.get_bind().dialect.name == "postgresql":
+            session.execute(_ASYNC_COMMIT)
+        session.execute(
+            insert(Event).values(
+                tenant_id=actor.tenant_id,
+                type=f"audit.{action}",
+                occurred_at=utcnow(),
+                actor_id=actor.user_id,
+                customer_id=customer_id,
+                partner_id=actor.partner_id,
+                payload=payload or {},
+            )
         )
 
+
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 event_service = EventService()
 
