@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import simpy
@@ -25,7 +27,7 @@ import simpy
 from lianluo.domain.kpi import average_speed_of_answer_s, service_level
 from lianluo.sim.distributions import lognormal_params
 from lianluo.sim.engine import simulate
-from lianluo.sim.router import engine_available
+from lianluo.sim.router import QueueSpec, SimRouter, make_router
 from lianluo.sim.scenario import Scenario, scenario_from_dict
 
 AHT_S = 175.0
@@ -66,6 +68,64 @@ def run_lianluo(sc: Scenario) -> tuple[float, int, int, float | None, float | No
         service_level(cols, 20.0, 0.0),
         average_speed_of_answer_s(cols),
     )
+
+
+class TimedRouter:
+    """Wraps the simulator's router and adds up the wall time spent inside routing per
+    operation, so the report can say where a day's seconds go (costs ~1 µs per call)."""
+
+    def __init__(self, inner: SimRouter) -> None:
+        self.inner = inner
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        for name in (
+            "add_agent",
+            "agent_available",
+            "agent_unavailable",
+            "enqueue",
+            "cancel",
+            "keep_as_callback",
+            "release",
+            "dispatch",
+            "next_wakeup",
+        ):
+            setattr(self, name, self._timed(name, getattr(inner, name)))
+
+    def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        clock = time.perf_counter
+        self.seconds[name] = 0.0
+        self.calls[name] = 0
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            t0 = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += clock() - t0
+                self.calls[name] += 1
+
+        return call
+
+
+def routing_breakdown(sc: Scenario) -> None:
+    specs = [
+        QueueSpec(q.name, q.channel, float(q.priority), float(q.vip_priority)) for q in sc.queues
+    ]
+    timed = TimedRouter(make_router(specs, sc.routing))
+    t0 = time.perf_counter()
+    simulate(sc, 0, router=timed)  # type: ignore[arg-type]
+    wall = time.perf_counter() - t0
+    inside = sum(timed.seconds.values())
+    print(
+        f"breakdown run (timers on): {wall:.2f} s wall, {inside:.2f} s inside routing "
+        f"({inside / wall:.0%})"
+    )
+    for name, seconds in sorted(timed.seconds.items(), key=lambda kv: -kv[1]):
+        if timed.calls[name]:
+            print(
+                f"  {name:18s} {timed.calls[name]:>9,} calls  {seconds:6.2f} s  "
+                f"{seconds / timed.calls[name] * 1e6:6.1f} µs/call"
+            )
 
 
 def run_simpy(
@@ -115,6 +175,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--engine",
+        choices=["indexed", "scan"],
+        default="indexed",
+        help="routing engine class (scan: the engine's brute-force reference; slow)",
+    )
     args = parser.parse_args()
     if args.quick:
         agents, per_day, hours, repeats = 100, 50_000.0, 1, 1
@@ -122,8 +188,9 @@ def main() -> None:
         agents, per_day, hours, repeats = 1000, 500_000.0, 24, args.repeats
 
     sc = scenario(agents, per_day, hours)
+    sc = sc.model_copy(update={"routing": {"engine": args.engine}})
     print(f"model: {agents} agents, {per_day:,.0f} contacts/day, {hours} h, AHT {AHT_S:.0f} s")
-    print(f"routing: {'lianluo.domain.routing' if engine_available() else 'interim router'}")
+    print(f"routing: lianluo.domain.routing.{args.engine} (the production engine, unchanged)")
     lianluo_walls, simpy_walls = [], []
     events = contacts = 0
     for _ in range(repeats):
@@ -140,6 +207,7 @@ def main() -> None:
         )
     lianluo_s = statistics.median(lianluo_walls)
     simpy_s = statistics.median(simpy_walls)
+    routing_breakdown(sc)
     print(f"median wall: lianluo {lianluo_s:.2f} s, simpy {simpy_s:.2f} s")
     print(f"ratio lianluo/simpy wall time: {lianluo_s / simpy_s:.2f} (same model, same run)")
     print(f"contacts per second: {contacts / lianluo_s:,.0f}")

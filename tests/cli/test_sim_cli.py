@@ -128,3 +128,11 @@ class TestStudies:
         result = runner.invoke(app, ["vip", str(small), "--shares", "a,b"])
         assert result.exit_code == 2
         assert "not a list of numbers" in result.output
+
+
+def test_bad_routing_section_is_reported(small: Path, tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(SMALL + "routing: {engine: quantum}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 2
+    assert "routing.engine must be 'indexed' or 'scan'" in result.output

@@ -13,8 +13,12 @@ from lianluo.sim.replications import (
     run_replications,
     summarize_replications,
 )
+from lianluo.sim.router import RoutingUnavailableError
 from lianluo.sim.scenario import Scenario, ScenarioError, load_scenario
 from lianluo.sim.studies import RunOptions, StudyError
+
+# What a user can get wrong in a scenario or an option; reported as one line, exit code 2.
+_USER_ERRORS = (StudyError, ScenarioError, ClusterUnavailableError, RoutingUnavailableError)
 
 app = typer.Typer(no_args_is_help=True, help="Digital twin: simulate scenarios and studies.")
 
@@ -77,7 +81,7 @@ def run(
         runs: list[ReplicationKpis] = run_replications(
             sc, replications, workers=workers, cluster=cluster
         )
-    except ClusterUnavailableError as exc:
+    except _USER_ERRORS as exc:
         raise _fail(exc) from None
     summary = summarize_replications(runs)
     for name, est in {"all": summary.overall, **summary.by_queue}.items():
@@ -105,7 +109,7 @@ def staffing(
     sc = _load(scenario)
     try:
         study = staffing_study(sc, target, threshold_s, RunOptions(replications, workers, cluster))
-    except (StudyError, ClusterUnavailableError) as exc:
+    except _USER_ERRORS as exc:
         raise _fail(exc) from None
     typer.echo(
         f"agent-intervals: Erlang C {sum(study.erlang_c_agents)}, simulation "
@@ -133,7 +137,7 @@ def ownership(
     sc = _load(scenario)
     try:
         study = ownership_study(sc, RunOptions(replications, workers, cluster), size_staff)
-    except (StudyError, ClusterUnavailableError) as exc:
+    except _USER_ERRORS as exc:
         raise _fail(exc) from None
     for model, r in study.results.items():
         typer.echo(
@@ -167,7 +171,7 @@ def vip(
         raise _fail(ValueError(f"--shares: {shares!r} is not a list of numbers")) from None
     try:
         study = tier_study(sc, values, queue, RunOptions(replications, workers, cluster))
-    except (StudyError, ScenarioError, ClusterUnavailableError) as exc:
+    except _USER_ERRORS as exc:
         raise _fail(exc) from None
     for p in study.points:
         typer.echo(

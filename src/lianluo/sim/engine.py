@@ -17,7 +17,7 @@ import numpy as np
 
 from lianluo.domain.kpi import OutcomeColumns
 from lianluo.sim.distributions import FloatArray, arrival_times, sample
-from lianluo.sim.router import SimRouter, make_router
+from lianluo.sim.router import QueueSpec, SimRouter, make_router
 from lianluo.sim.scenario import Duration, Queue, Scenario
 
 # Event kinds, in the order they are processed when they fall on the same instant.
@@ -302,10 +302,9 @@ class _Simulation:
             self.n_contacts[need] += 1
         else:
             self.n_work[need] += 1
-        priority = q.priority + (q.vip_priority if vip else 0)
-        if kind == KIND_WORK_ITEM:
-            priority -= 1  # customers on the line go before offline ticket work
-        self.router.enqueue(cid, q.name, priority, now)
+        # Customers on the line go before offline ticket work of the same queue.
+        priority = -1.0 if kind == KIND_WORK_ITEM else 0.0
+        self.router.enqueue(cid, q.name, now, vip=vip, priority=priority)
         stream = self.patience_streams[qi]
         if kind == KIND_CALL and stream is not None:
             self.push(now + stream.next(), _ABANDON, cid)
@@ -432,6 +431,7 @@ class _Simulation:
         q = self.queues[self.c_queue[cid]]
         if q.callback is not None and self.choice.next() < q.callback.probability:
             self.c_callback[cid] = True  # keeps its place; an agent will call back
+            self.router.keep_as_callback(cid, now)
             return False
         self.router.cancel(cid, now)
         self.c_abandoned[cid] = now
@@ -656,7 +656,13 @@ def simulate(
     scenario: Scenario, replication: int = 0, router: SimRouter | None = None
 ) -> SimResult:
     """Run one replication of `scenario` on the routing engine (or the router given)."""
-    sim = _Simulation(scenario, replication, router or make_router(scenario.routing))
+    if router is None:
+        specs = [
+            QueueSpec(q.name, q.channel, float(q.priority), float(q.vip_priority))
+            for q in scenario.queues
+        ]
+        router = make_router(specs, scenario.routing)
+    sim = _Simulation(scenario, replication, router)
     sim.run()
     return sim.result(replication)
 
