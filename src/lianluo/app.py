@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -71,7 +72,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # --- routing: the router loop (runtime/router.py) runs in served processes ---
+        router_loop = None
+        if os.environ.get("LIANLUO_SERVE") == "1" or app.state.ctx.extras.get("router_loop"):
+            from lianluo.runtime.router import RouterLoop, runtime_of
+
+            router_loop = RouterLoop(runtime_of(app.state.ctx), app.state.ctx.engine)
+            router_loop.start()
+        # --- end routing ---
         yield
+        if router_loop is not None:
+            router_loop.stop()
         if context is None:  # we built it, we close it
             app.state.ctx.bus.close()
             app.state.ctx.engine.dispose()
@@ -91,9 +102,11 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 def _include_routers(app: FastAPI) -> None:
     from lianluo.agents.endpoints import router as agents_router
     from lianluo.auth.endpoints import router as auth_router
+    from lianluo.contacts.endpoints import router as contacts_router
     from lianluo.customers.endpoints import router as customers_router
     from lianluo.events.endpoints import router as events_router
     from lianluo.queues.endpoints import router as queues_router
+    from lianluo.routing.endpoints import router as routing_router
     from lianluo.tenants.endpoints import router as tenants_router
     from lianluo.users.endpoints import router as users_router
     from lianluo.web.pages import router as pages_router
@@ -112,6 +125,8 @@ def _include_routers(app: FastAPI) -> None:
         queues_router,
         agents_router,
         customers_router,
+        contacts_router,
+        routing_router,
         events_router,
         pages_router,
     ):
