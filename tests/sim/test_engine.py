@@ -267,3 +267,15 @@ def test_invariants(
     assert (result.agent_time.handling_s >= -1e-6).all()
     if not heads.any():
         assert not cols.answered.any()
+
+
+def test_back_office_rework_lengthens_tickets() -> None:
+    once = ticket_scenario("tiered")
+    rework = ticket_scenario("tiered")
+    rework["queues"][0]["tickets"]["back_office_resolve_p"] = 0.5
+    a, b = run(once), run(rework)
+    escalated_a = [t for t in a.tickets if t.escalated]
+    escalated_b = [t for t in b.tickets if t.escalated]
+    assert all(t.work_items <= 1 for t in escalated_a)
+    assert any(t.work_items > 1 for t in escalated_b)
+    assert b.work_items > a.work_items

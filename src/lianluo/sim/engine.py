@@ -480,6 +480,15 @@ class _Simulation:
         need = self.c_need[cid]
         kind = self.c_kind[cid]
         if kind == KIND_WORK_ITEM:
+            tickets = self.queues[self.n_queue[need]].tickets
+            if (
+                tickets is not None
+                and qi != self.n_queue[need]
+                and tickets.back_office_resolve_p < 1.0
+                and self.choice.next() >= tickets.back_office_resolve_p
+            ):
+                self.push(now + tickets.followup_delay_s, _NEW_CONTACT, cid, 4)  # rework
+                return
             self.n_resolved[need] = now
             return
         tickets = self.queues[self.n_queue[need]].tickets

@@ -136,7 +136,9 @@ class Tickets(_Model):
     call (`owner_handle_factor`), resolves it on the call with `owner_resolve_p`, and otherwise
     follows it up themselves (`followup_*`): a follow-up work item in the same queue.
     tiered (首问 → 升级 → 支撑): the front agent records and escalates with `escalate_p` to
-    `back_office_queue`, where a back-office agent works it (`back_office_handle`).
+    `back_office_queue`, where a back-office agent works it (`back_office_handle`); it is
+    resolved with `back_office_resolve_p`, else it goes round again after `followup_delay_s`
+    (hand-offs that lose context, 多环节流转).
     In both, while a ticket is open the customer chases it with a repeat call with
     `chase_p` after an exponential `chase_mean_delay_s` (反复投诉).
     """
@@ -149,6 +151,7 @@ class Tickets(_Model):
     escalate_p: float = Field(default=0.5, ge=0, le=1)
     back_office_queue: str | None = None
     back_office_handle: Duration | None = None
+    back_office_resolve_p: float = Field(default=1.0, ge=0, le=1)
     chase_p: float = Field(default=0.3, ge=0, le=1)
     chase_mean_delay_s: float = Field(default=7200.0, gt=0)
 
