@@ -112,6 +112,13 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.web.pages import router as pages_router
     from lianluo.web.pages import static_files
 
+    # --- wfm: API and the /wfm page (plotly served from the installed package) ---
+    from lianluo.wfm.endpoints import router as wfm_router
+    from lianluo.wfm.pages import router as wfm_pages_router
+    from lianluo.wfm.pages import vendor_files
+
+    app.mount("/static/vendor", vendor_files, name="vendor")
+    # --- end wfm ---
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -128,6 +135,8 @@ def _include_routers(app: FastAPI) -> None:
         contacts_router,
         routing_router,
         events_router,
+        wfm_router,  # wfm
+        wfm_pages_router,  # wfm
         pages_router,
     ):
         app.include_router(router)
