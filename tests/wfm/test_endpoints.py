@@ -152,7 +152,9 @@ class TestForecast:
     def test_forecasts_from_the_tenants_events_only(
         self, client: Any, world: Any, history: dict[str, list[datetime]]
     ) -> None:
-        response = _forecast(client, world.headers(world.a.users["wfm"]), horizon_days=7)
+        response = _forecast(
+            client, world.headers(world.a.users["wfm"]), horizon_days=7, interval_min=60
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["history_contacts"] == len(history["a"])

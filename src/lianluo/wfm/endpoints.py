@@ -42,7 +42,7 @@ def forecast(
     principal: CurrentPrincipal,
     session: DbSession,
     queue_id: str | None = Query(None, max_length=64, description="one queue; default all"),
-    interval_min: Literal[15, 30, 60] = Query(30, description="interval length in minutes"),
+    interval_min: int = Query(30, description="interval length in minutes: 15, 30 or 60"),
     horizon_days: int = Query(7, ge=1, le=28, description="days to forecast from today"),
     history_weeks: int = Query(8, ge=2, le=26, description="weeks of history to read"),
     models: Literal["light", "full"] = Query(

@@ -60,6 +60,7 @@ from lianluo.wfm.schemas import (
 )
 
 WFM_USERS = frozenset({Role.wfm, Role.supervisor, Role.admin})
+FORECAST_INTERVALS_MIN = (15, 30, 60)
 # How far before `since` adherence looks for the state an agent was already in.
 STATE_LOOKBACK = timedelta(days=2)
 MAX_ADHERENCE_WINDOW = timedelta(days=31)
@@ -165,6 +166,8 @@ class WfmService:
         now: datetime,
     ) -> ForecastOut:
         principal.require(WFM_USERS, "WFM forecasting")
+        if interval_min not in FORECAST_INTERVALS_MIN:
+            raise Unprocessable(f"interval_min must be 15, 30 or 60, got {interval_min}")
         self._check_queue(session, principal, queue_id)
         history, current, tz, n_contacts = self._history(
             session, principal, queue_id, interval_min, history_weeks, now

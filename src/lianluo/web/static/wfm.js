@@ -66,7 +66,8 @@ async function buildSchedule() {
   const form = new FormData(document.getElementById("schedule-form"));
   const forecastForm = new FormData(document.getElementById("forecast-form"));
   const body = {
-    interval_min: Number(forecastForm.get("interval_min")),
+    // The shift types are whole 15- or 30-minute intervals, so 60-minute forecasts plan at 30.
+    interval_min: Math.min(30, Number(forecastForm.get("interval_min"))),
     from_forecast: {
       queue_id: forecastForm.get("queue_id") || null,
       target_sl: Number(form.get("target_sl")) / 100,
