@@ -205,6 +205,11 @@ def test_wfm_page_in_chromium(server: str) -> None:
             expect(
                 page.get_by_role("heading", name=re.compile("Workforce management"))
             ).to_be_visible()
-            expect(page.locator("#forecast-chart svg.main-svg").first).to_be_visible(timeout=30_000)
+            for chart in ("#forecast-chart", "#schedule-chart"):
+                expect(page.locator(f"{chart} .scatterlayer .trace")).to_have_count(
+                    2, timeout=30_000
+                )
+            expect(page.get_by_label("Contacts per interval")).to_be_visible()
+            page.screenshot(path=str(SCREENSHOT.with_name("wfm-page-en.png")), full_page=True)
         finally:
             browser.close()
