@@ -20,7 +20,8 @@ The engine (`RoutingEngine`; `ScanRouter` has the same API and decisions, by bru
     tick(now) -> list[Command]                      (timers due, then all assignments)
     next_wakeup(now) -> float | None                (earliest time tick could act unprompted)
     snapshot() -> EngineSnapshot / RoutingEngine.restore(snapshot)   (crash recovery)
-    waiting_count(queue_id=None), agent_load(agent_id), agent_snapshot(agent_id),
+    waiting_count(queue_id=None), contact_state(contact_id), agent_state(agent_id),
+    agent_load(agent_id), agent_snapshot(agent_id),
     contact_snapshot(contact_id)
 Every operation returns list[Command]; commands are Offer, OfferExpired, OfferRescinded,
 AgentStateChanged, ContactRelaxed, ContactOverflowed, CallbackDue.

@@ -703,12 +703,20 @@ class RouterCore:
 
     # ---- views and recovery ------------------------------------------------------------
     def waiting_count(self, queue_id: str | None = None) -> int:
-        """Contacts in line (all queues, or those whose home queue is `queue_id`)."""
+        """Contacts in line (all queues, or those whose home queue is `queue_id`); O(contacts)."""
         return sum(
             1
             for c in self._contacts.values()
             if c.state is _WAITING and (queue_id is None or c.queue.queue_id == queue_id)
         )
+
+    def contact_state(self, contact_id: str) -> ContactState | None:
+        """The contact's state, or None if it is not (or no longer) in routing."""
+        contact = self._contacts.get(contact_id)
+        return None if contact is None else contact.state
+
+    def agent_state(self, agent_id: str) -> AgentState:
+        return self._agent(agent_id).state
 
     def agent_load(self, agent_id: str) -> dict[str, int]:
         """Offered plus connected contacts per channel."""

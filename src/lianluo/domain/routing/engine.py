@@ -21,6 +21,7 @@ How it avoids rescanning (the decisions are those of `ScanRouter`, see `scan.py`
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Iterable
 
@@ -50,19 +51,23 @@ RESTRICTED_SEARCH_LIMIT = 24
 _ClassKey = tuple[str, int, Requirement]
 _HeapEntry = tuple[float, float, int, str, int]
 _AgentEntry = tuple[tuple[float | str, ...], int, str]
+_Rank = tuple[float, float, int]
+_Ranked = tuple[float, float, int, int]  # rank + class uid
 
 
 class _Class:
-    __slots__ = ("key", "queue", "requirement", "lines", "rate", "heap", "size")
+    __slots__ = ("key", "uid", "queue", "requirement", "lines", "rate", "heap", "size", "rank")
 
-    def __init__(self, key: _ClassKey, queue: CompiledQueue, requirement: Requirement):
+    def __init__(self, key: _ClassKey, uid: int, queue: CompiledQueue, requirement: Requirement):
         self.key = key
+        self.uid = uid
         self.queue = queue
         self.requirement = requirement
         self.lines = queue.lines_by_stage[key[1]]
         self.rate = queue.config.ageing_per_s
         self.heap: list[_HeapEntry] = []
         self.size = 0
+        self.rank: _Rank | None = None  # (-static, waiting_since, seq) of the head
 
 
 class RoutingEngine(RouterCore):
@@ -71,7 +76,10 @@ class RoutingEngine(RouterCore):
 
     def __init__(self, queues: Iterable[QueueConfig] = ()):
         self._classes: dict[_ClassKey, _Class] = {}
-        self._by_line: dict[tuple[str, str], dict[_ClassKey, _Class]] = {}
+        self._by_uid: dict[int, _Class] = {}
+        self._next_uid = 0
+        # per (queue, channel) and ageing rate: the classes sorted by their head's rank
+        self._ranked: dict[tuple[str, str], dict[float, list[_Ranked]]] = {}
         self._by_target: dict[str, dict[_ClassKey, _Class]] = {}
         self._fresh: dict[_ClassKey, _Class] = {}
         self._changed: dict[str, AgentRuntime] = {}
@@ -85,33 +93,20 @@ class RoutingEngine(RouterCore):
         key = (contact.queue.queue_id, contact.stage, requirement)
         cls = self._classes.get(key)
         if cls is None:
-            cls = _Class(key, contact.queue, requirement)
+            cls = _Class(key, self._next_uid, contact.queue, requirement)
+            self._next_uid += 1
             self._classes[key] = cls
+            self._by_uid[cls.uid] = cls
             if requirement.target_agent is not None:
                 self._by_target.setdefault(requirement.target_agent, {})[key] = cls
-            else:
-                channel = requirement.channel
-                by_line = self._by_line
-                for line in cls.lines:
-                    lk = (line, channel)
-                    group = by_line.get(lk)
-                    if group is None:
-                        by_line[lk] = group = {}
-                    group[key] = cls
             self._fresh[key] = cls
         contact.entry += 1
         contact.cls = cls
         cls.size += 1
-        heapq.heappush(
-            cls.heap,
-            (
-                -contact.static,
-                contact.waiting_since,
-                contact.seq,
-                contact.contact_id,
-                contact.entry,
-            ),
-        )
+        rank = (-contact.static, contact.waiting_since, contact.seq)
+        heapq.heappush(cls.heap, (*rank, contact.contact_id, contact.entry))
+        if cls.rank is None or rank < cls.rank:
+            self._set_rank(cls, rank)
 
     def _leave(self, contact: ContactRuntime) -> None:
         cls = contact.cls
@@ -121,10 +116,39 @@ class RoutingEngine(RouterCore):
         cls.size -= 1
         if cls.size == 0:
             self._drop_class(cls)
+        elif cls.rank is not None and cls.rank[2] == contact.seq:
+            head = self._head(cls)
+            assert head is not None
+            self._set_rank(cls, (-head.static, head.waiting_since, head.seq))
+
+    def _set_rank(self, cls: _Class, rank: _Rank | None) -> None:
+        """Move the class to its new place in the ranked lists of its queues."""
+        if cls.requirement.target_agent is not None:
+            cls.rank = rank
+            return
+        channel = cls.requirement.channel
+        old = cls.rank
+        cls.rank = rank
+        ranked = self._ranked
+        for line in cls.lines:
+            by_rate = ranked.get((line, channel))
+            if by_rate is None:
+                ranked[(line, channel)] = by_rate = {}
+            lst = by_rate.get(cls.rate)
+            if lst is None:
+                by_rate[cls.rate] = lst = []
+            if old is not None:
+                entry = (*old, cls.uid)
+                i = bisect.bisect_left(lst, entry)
+                del lst[i]
+            if rank is not None:
+                bisect.insort(lst, (*rank, cls.uid))
 
     def _drop_class(self, cls: _Class) -> None:
         key = cls.key
+        self._set_rank(cls, None)
         del self._classes[key]
+        del self._by_uid[cls.uid]
         self._fresh.pop(key, None)
         target = cls.requirement.target_agent
         if target is not None:
@@ -132,14 +156,6 @@ class RoutingEngine(RouterCore):
             del group[key]
             if not group:
                 del self._by_target[target]
-        else:
-            channel = cls.requirement.channel
-            for line in cls.lines:
-                lk = (line, channel)
-                group = self._by_line[lk]
-                del group[key]
-                if not group:
-                    del self._by_line[lk]
 
     def _head(self, cls: _Class) -> ContactRuntime | None:
         heap = cls.heap
@@ -281,6 +297,59 @@ class RoutingEngine(RouterCore):
                 return found, line
         return None
 
+    def _nominate(
+        self,
+        agent: AgentRuntime,
+        now: float,
+        order: list[tuple[float, float, int, int]],
+        nominators: dict[int, dict[str, AgentRuntime]],
+    ) -> None:
+        """Put forward, for each of the agent's queues, channels and ageing rates, the
+        highest-ranked class the agent is eligible for (and every class sent to it by name).
+
+        The next class the greedy order serves is always among these: it has an eligible
+        agent, which changed since the last tick, and no higher class of the same list is
+        eligible for that agent."""
+        if agent.agent_id not in self._agents:
+            return
+        channels = open_channels(agent)
+        if not channels:
+            return
+        by_uid = self._by_uid
+        ranked = self._ranked
+        for line in agent.queues:
+            for channel in channels:
+                by_rate = ranked.get((line, channel))
+                if not by_rate:
+                    continue
+                for lst in by_rate.values():
+                    for entry in lst:
+                        cls = by_uid[entry[3]]
+                        if is_eligible(agent, cls.requirement):
+                            self._propose(cls, agent, now, order, nominators)
+                            break
+        targeted = self._by_target.get(agent.agent_id)
+        if targeted:
+            for cls in list(targeted.values()):
+                if is_eligible(agent, cls.requirement):
+                    self._propose(cls, agent, now, order, nominators)
+
+    def _propose(
+        self,
+        cls: _Class,
+        agent: AgentRuntime | None,
+        now: float,
+        order: list[tuple[float, float, int, int]],
+        nominators: dict[int, dict[str, AgentRuntime]],
+    ) -> None:
+        if agent is not None:
+            nominators.setdefault(cls.uid, {})[agent.agent_id] = agent
+        rank = cls.rank
+        if rank is None:
+            return
+        # effective priority at now = static + rate * now = -rank[0] + rate * now
+        heapq.heappush(order, (rank[0] - cls.rate * now, rank[1], rank[2], cls.uid))
+
     def _match(self, now: float) -> list[Command]:
         changed = self._changed
         fresh = self._fresh
@@ -288,80 +357,39 @@ class RoutingEngine(RouterCore):
             return []
         self._changed = {}
         self._fresh = {}
-        candidates: dict[_ClassKey, bool] = dict.fromkeys(fresh, False)  # key -> restricted
+        full_search = {cls.uid for cls in fresh.values()}
+        order: list[tuple[float, float, int, int]] = []
+        nominators: dict[int, dict[str, AgentRuntime]] = {}
+        for cls in fresh.values():
+            self._propose(cls, None, now, order, nominators)
         changed_by_line: dict[str, list[AgentRuntime]] = {}
-        by_line = self._by_line
-        by_target = self._by_target
-        for agent in changed.values():
-            if agent.agent_id not in self._agents:
-                continue
-            channels = open_channels(agent)
-            if not channels:
-                continue
+        live = [a for a in changed.values() if a.agent_id in self._agents and open_channels(a)]
+        for agent in live:
             for line in agent.queues:
                 lst = changed_by_line.get(line)
                 if lst is None:
                     changed_by_line[line] = lst = []
                 lst.append(agent)
-                for channel in channels:
-                    group = by_line.get((line, channel))
-                    if not group:
-                        continue
-                    for key, cls in group.items():
-                        if key not in candidates and is_eligible(agent, cls.requirement):
-                            candidates[key] = True
-            targeted = by_target.get(agent.agent_id)
-            if targeted:
-                for key, cls in targeted.items():
-                    if key not in candidates and is_eligible(agent, cls.requirement):
-                        candidates[key] = True
-        if not candidates:
-            return []
-
-        classes = self._classes
-        order: list[tuple[float, float, int, _ClassKey, bool]] = []
-        for key, restricted in candidates.items():
-            candidate = classes.get(key)
-            if candidate is None:
-                continue
-            first = self._head(candidate)
-            if first is not None:
-                order.append(
-                    (
-                        -(first.static + candidate.rate * now),
-                        first.waiting_since,
-                        first.seq,
-                        key,
-                        restricted,
-                    )
-                )
-        heapq.heapify(order)
+            self._nominate(agent, now, order, nominators)
         commands: list[Command] = []
+        by_uid = self._by_uid
         while order:
-            _p, _w, _s, key, restricted = heapq.heappop(order)
-            current = classes.get(key)
-            if current is None:
-                continue
+            _p, _w, seq, uid = heapq.heappop(order)
+            current = by_uid.get(uid)
+            if current is None or current.rank is None or current.rank[2] != seq:
+                continue  # stale: the class's head changed since it was put forward
             cls = current
             head = self._head(cls)
-            if head is None:
-                continue
-            found = self._find_agent(cls, restricted, changed_by_line)
+            assert head is not None
+            found = self._find_agent(cls, uid not in full_search, changed_by_line)
             if found is None:
                 continue  # blocked: no eligible agent until one changes
             agent, line = found
             commands.append(self._assign(head, agent, line, now))
-            if cls.size:
-                nxt = self._head(cls)
-                if nxt is not None:
-                    heapq.heappush(
-                        order,
-                        (
-                            -(nxt.static + cls.rate * now),
-                            nxt.waiting_since,
-                            nxt.seq,
-                            key,
-                            restricted,
-                        ),
-                    )
+            affected = nominators.pop(uid, {})
+            affected[agent.agent_id] = agent
+            if uid in by_uid:
+                self._propose(cls, None, now, order, nominators)
+            for other in affected.values():
+                self._nominate(other, now, order, nominators)
         return commands
