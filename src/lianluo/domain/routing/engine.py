@@ -12,11 +12,20 @@ How it avoids rescanning (the decisions are those of `ScanRouter`, see `scan.py`
   the queue's selection policy; stale entries are dropped lazily (version numbers).
 - After every tick no waiting contact has an eligible agent. So a class that was non-empty at
   the end of the last tick can only be matched by an agent that *changed* since (freed
-  capacity, became available, got new skills): the tick checks the changed agents against the
-  classes of their queues and searches only among those agents. Classes that were empty at the
-  last tick (new arrivals) search the agent heaps.
-- The tick then processes candidate classes in global priority order of their heads
-  (effective priority at `now`, then start of wait, then sequence), exactly as the scan does.
+  capacity, became available, got new skills), and only among those agents is searched.
+- Classes are also kept per (queue, channel, ageing rate) in a list sorted by their head's
+  rank. A changed agent puts forward, per list, only the first class it is eligible for: the
+  next class the greedy order serves is always among those (it has an eligible agent, and
+  nothing ranked above it in its list is eligible for that agent). After each assignment the
+  agents concerned put forward again. Classes that were empty at the last tick (new
+  arrivals, relaxed or returned contacts in a new class) search the agent heaps.
+- The tick serves the classes put forward in global priority order of their heads
+  (effective priority at `now`, then start of wait, then sequence), as the scan does.
+
+Cost: a decision costs a few heap operations plus the eligibility checks of the classes a
+freed agent passes over before the first it can take; it grows with the variety of
+requirements (skill-level combinations, expression values) rather than with the number of
+waiting contacts or agents.
 """
 
 from __future__ import annotations
