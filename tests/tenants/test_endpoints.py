@@ -292,3 +292,25 @@ class TestPartners:
         assert_unauthenticated(client, "GET", f"/api/v1/partners/{pid}")
         assert_unauthenticated(client, "PATCH", f"/api/v1/partners/{pid}", json={"name": "y"})
         assert_unauthenticated(client, "DELETE", f"/api/v1/partners/{pid}")
+
+
+class TestNulCharacters:
+    """PostgreSQL cannot store NUL; every admin route refuses it with a 422, on both backends."""
+
+    def test_in_a_body_anywhere(self, client: Any, world: Any) -> None:
+        headers = world.headers(world.a.users["admin"])
+        response = client.post(
+            "/api/v1/partners", json={"code": "ok", "name": "bad\x00name"}, headers=headers
+        )
+        assert_error(response, 422, "name contains a NUL character")
+        nested = client.post(
+            "/api/v1/queues",
+            json={"name": "q", "channels": ["chat"], "business_hours": {"mon": [["08:00\x00"]]}},
+            headers=headers,
+        )
+        assert_error(nested, 422, "business_hours.mon.0.0 contains a NUL character")
+
+    def test_in_path_and_query(self, client: Any, world: Any) -> None:
+        headers = world.headers(world.a.users["admin"])
+        assert_error(client.get("/api/v1/agents/ab%00cd", headers=headers), 422)
+        assert_error(client.get("/api/v1/users", params={"q": "a\x00"}, headers=headers), 422)

@@ -261,13 +261,14 @@ class TestUpdate:
         )
         assert_error(response, 409, "agent profile")
 
-    def test_null_for_a_required_field_is_400(self, client: Any, world: Any) -> None:
+    @pytest.mark.parametrize("field", ["display_name", "roles", "locale", "is_active"])
+    def test_null_for_a_required_field_is_400(self, client: Any, world: Any, field: str) -> None:
         response = client.patch(
             f"/api/v1/users/{world.a.users['qa'].id}",
-            json={"display_name": None},
+            json={field: None},
             headers=world.headers(world.a.users["admin"]),
         )
-        assert_error(response, 400, "display_name cannot be null")
+        assert_error(response, 400, f"{field} cannot be null")
 
     def test_only_superusers_manage_superusers(self, client: Any, world: Any, session: Any) -> None:
         root = make_superuser(session, world)

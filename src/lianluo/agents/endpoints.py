@@ -9,6 +9,7 @@ from lianluo.agents.schemas import AgentIn, AgentOut, AgentUpdate, CareerLevel
 from lianluo.agents.service import agent_service
 from lianluo.deps import CurrentPrincipal, DbSession
 from lianluo.paging import Page, PageParams, page_params
+from lianluo.tenants.schemas import NO_NUL, IdPath
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
@@ -18,10 +19,14 @@ def list_agents(
     principal: CurrentPrincipal,
     session: DbSession,
     paging: Annotated[PageParams, Depends(page_params)],
-    q: str | None = Query(None, max_length=120, description="part of username or display name"),
-    team: str | None = Query(None, max_length=100),
+    q: str | None = Query(
+        None, pattern=NO_NUL, max_length=120, description="part of username or display name"
+    ),
+    team: str | None = Query(None, pattern=NO_NUL, max_length=100),
     career_level: CareerLevel | None = Query(None),
-    skill: str | None = Query(None, max_length=100, description="holding this skill (name or id)"),
+    skill: str | None = Query(
+        None, pattern=NO_NUL, max_length=100, description="holding this skill (name or id)"
+    ),
 ) -> Page[AgentOut]:
     """Supervisors, QA, WFM and admins see the tenant's agents, partner users their partner's,
     and a user who is only an agent sees itself."""
@@ -41,13 +46,13 @@ def create_agent(body: AgentIn, principal: CurrentPrincipal, session: DbSession)
 
 
 @router.get("/{agent_id}", response_model=AgentOut, summary="Read an agent")
-def get_agent(agent_id: str, principal: CurrentPrincipal, session: DbSession) -> AgentOut:
+def get_agent(agent_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AgentOut:
     return agent_service.read(session, principal, agent_id)
 
 
 @router.patch("/{agent_id}", response_model=AgentOut, summary="Change an agent's profile")
 def update_agent(
-    agent_id: str, body: AgentUpdate, principal: CurrentPrincipal, session: DbSession
+    agent_id: IdPath, body: AgentUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> AgentOut:
     """Skills and attributes given replace the old ones. The state is not changed here."""
     agent_service.update(session, principal, agent_id, body)
@@ -55,7 +60,7 @@ def update_agent(
 
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an agent")
-def delete_agent(agent_id: str, principal: CurrentPrincipal, session: DbSession) -> Response:
+def delete_agent(agent_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     """Only an offline agent that never handled a contact; otherwise disable its user."""
     agent_service.delete(session, principal, agent_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from lianluo.queues.schemas import Channel, SkillLevel
+from lianluo.tenants.schemas import InputModel
 
 Capacity = Annotated[int, Field(ge=0, le=100)]
 
@@ -22,9 +23,7 @@ class CareerLevel(StrEnum):
     manager = "manager"
 
 
-class AgentSkillIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgentSkillIn(InputModel):
     skill: str = Field(min_length=1, max_length=100, description="skill name or id")
     level: SkillLevel = Field(description="proficiency 1-10")
 
@@ -39,9 +38,7 @@ def _no_duplicates(skills: list[AgentSkillIn] | None) -> list[AgentSkillIn] | No
     return skills
 
 
-class AgentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgentIn(InputModel):
     user_id: str = Field(min_length=1, max_length=32, description="the agent's user account")
     skills: list[AgentSkillIn] = Field(default_factory=list, max_length=100)
     attributes: dict[str, Any] = Field(
@@ -58,9 +55,7 @@ class AgentIn(BaseModel):
     check_skills = field_validator("skills")(_no_duplicates)
 
 
-class AgentUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgentUpdate(InputModel):
     skills: list[AgentSkillIn] | None = Field(
         None, max_length=100, description="replaces the whole list"
     )

@@ -16,6 +16,7 @@ from lianluo.queues.schemas import (
     SkillUpdate,
 )
 from lianluo.queues.service import queue_service, skill_service
+from lianluo.tenants.schemas import NO_NUL, IdPath
 
 router = APIRouter(prefix="/api/v1")
 
@@ -27,7 +28,7 @@ def list_skills(
     principal: CurrentPrincipal,
     session: DbSession,
     paging: Paging,
-    q: str | None = Query(None, max_length=100, description="part of the name"),
+    q: str | None = Query(None, pattern=NO_NUL, max_length=100, description="part of the name"),
 ) -> Page[SkillOut]:
     rows, total = skill_service.list(session, principal, q, paging.offset, paging.page_size)
     return Page(
@@ -51,7 +52,7 @@ def create_skill(body: SkillIn, principal: CurrentPrincipal, session: DbSession)
 
 
 @router.get("/skills/{skill_id}", response_model=SkillOut, tags=["skills"], summary="Read a skill")
-def get_skill(skill_id: str, principal: CurrentPrincipal, session: DbSession) -> SkillOut:
+def get_skill(skill_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> SkillOut:
     return SkillOut.model_validate(skill_service.get(session, principal, skill_id))
 
 
@@ -59,7 +60,7 @@ def get_skill(skill_id: str, principal: CurrentPrincipal, session: DbSession) ->
     "/skills/{skill_id}", response_model=SkillOut, tags=["skills"], summary="Rename or describe"
 )
 def update_skill(
-    skill_id: str, body: SkillUpdate, principal: CurrentPrincipal, session: DbSession
+    skill_id: IdPath, body: SkillUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> SkillOut:
     """A rename is carried into the required_skills of every queue that names the skill."""
     return SkillOut.model_validate(skill_service.update(session, principal, skill_id, body))
@@ -71,7 +72,7 @@ def update_skill(
     tags=["skills"],
     summary="Delete an unused skill",
 )
-def delete_skill(skill_id: str, principal: CurrentPrincipal, session: DbSession) -> Response:
+def delete_skill(skill_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     """409 while agents hold it or queues require it."""
     skill_service.delete(session, principal, skill_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -82,7 +83,7 @@ def list_queues(
     principal: CurrentPrincipal,
     session: DbSession,
     paging: Paging,
-    q: str | None = Query(None, max_length=100, description="part of the name"),
+    q: str | None = Query(None, pattern=NO_NUL, max_length=100, description="part of the name"),
     channel: Channel | None = Query(None, description="only queues taking this channel"),
     is_active: bool | None = Query(None),
 ) -> Page[QueueOut]:
@@ -118,7 +119,7 @@ def create_queue(body: QueueIn, principal: CurrentPrincipal, session: DbSession)
 
 
 @router.get("/queues/{queue_id}", response_model=QueueOut, tags=["queues"], summary="Read a queue")
-def get_queue(queue_id: str, principal: CurrentPrincipal, session: DbSession) -> QueueOut:
+def get_queue(queue_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> QueueOut:
     return QueueOut.model_validate(queue_service.get(session, principal, queue_id))
 
 
@@ -126,7 +127,7 @@ def get_queue(queue_id: str, principal: CurrentPrincipal, session: DbSession) ->
     "/queues/{queue_id}", response_model=QueueOut, tags=["queues"], summary="Change a queue"
 )
 def update_queue(
-    queue_id: str, body: QueueUpdate, principal: CurrentPrincipal, session: DbSession
+    queue_id: IdPath, body: QueueUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> QueueOut:
     """Only the fields sent change; they are validated as on creation."""
     return QueueOut.model_validate(queue_service.update(session, principal, queue_id, body))
@@ -138,7 +139,7 @@ def update_queue(
     tags=["queues"],
     summary="Delete a queue that never held a contact",
 )
-def delete_queue(queue_id: str, principal: CurrentPrincipal, session: DbSession) -> Response:
+def delete_queue(queue_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     """409 when contacts passed through it or another queue overflows into it: deactivate it
     (is_active=false) instead."""
     queue_service.delete(session, principal, queue_id)

@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from lianluo.tenants.schemas import InputModel
+
 SKILL_NAME_PATTERN = r"^[\w.-]{1,100}$"
 MIN_LEVEL, MAX_LEVEL = 1, 10
 MAX_RELAXATION_STEPS = 20
@@ -54,18 +56,14 @@ def _not_blank(value: str | None) -> str | None:
 # ---- skills -----------------------------------------------------------------------------------
 
 
-class SkillIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SkillIn(InputModel):
     name: str = Field(
         pattern=SKILL_NAME_PATTERN, description="letters (中文 too), digits, _ . -; unique"
     )
     description: str = Field("", max_length=500)
 
 
-class SkillUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SkillUpdate(InputModel):
     name: str | None = Field(
         None, pattern=SKILL_NAME_PATTERN, description="renaming updates the queues that need it"
     )
@@ -85,11 +83,9 @@ class SkillOut(BaseModel):
 # ---- queues -----------------------------------------------------------------------------------
 
 
-class RelaxationStepIn(BaseModel):
+class RelaxationStepIn(InputModel):
     """Once a contact has waited `after_s`: lower the required levels `by`, drop the attribute
     expression, or let agents of `to_queue` take it as well."""
-
-    model_config = ConfigDict(extra="forbid")
 
     after_s: int = Field(gt=0, le=86_400)
     action: RelaxationAction
@@ -154,9 +150,7 @@ def _check_channels(channels: list[Channel] | None) -> list[Channel] | None:
     return channels
 
 
-class _QueueFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _QueueFields(InputModel):
     check_relaxation = field_validator("relaxation", check_fields=False)(_check_relaxation)
     check_hours = field_validator("business_hours", check_fields=False)(_check_hours)
     check_channels = field_validator("channels", check_fields=False)(_check_channels)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from lianluo.deps import CurrentPrincipal, DbSession
 from lianluo.paging import Page, PageParams, page_params
 from lianluo.tenants.schemas import (
+    IdPath,
     PartnerIn,
     PartnerOut,
     PartnerUpdate,
@@ -60,7 +61,7 @@ def current_tenant(principal: CurrentPrincipal, session: DbSession) -> TenantOut
 @router.get(
     "/tenants/{tenant_id}", response_model=TenantOut, tags=["tenants"], summary="Read a tenant"
 )
-def get_tenant(tenant_id: str, principal: CurrentPrincipal, session: DbSession) -> TenantOut:
+def get_tenant(tenant_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> TenantOut:
     """Superusers read any tenant; other users only their own (another tenant is 404)."""
     return TenantOut.model_validate(tenant_service.get(session, principal, tenant_id))
 
@@ -69,7 +70,7 @@ def get_tenant(tenant_id: str, principal: CurrentPrincipal, session: DbSession) 
     "/tenants/{tenant_id}", response_model=TenantOut, tags=["tenants"], summary="Change a tenant"
 )
 def update_tenant(
-    tenant_id: str, body: TenantUpdate, principal: CurrentPrincipal, session: DbSession
+    tenant_id: IdPath, body: TenantUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> TenantOut:
     """Name, time zone and settings: the tenant's admins or a superuser. `is_active`: superusers.
     Settings merge key by key; a key sent as null is removed."""
@@ -111,7 +112,7 @@ def create_partner(body: PartnerIn, principal: CurrentPrincipal, session: DbSess
 @router.get(
     "/partners/{partner_id}", response_model=PartnerOut, tags=["partners"], summary="Read a partner"
 )
-def get_partner(partner_id: str, principal: CurrentPrincipal, session: DbSession) -> PartnerOut:
+def get_partner(partner_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> PartnerOut:
     return PartnerOut.model_validate(partner_service.get(session, principal, partner_id))
 
 
@@ -122,7 +123,7 @@ def get_partner(partner_id: str, principal: CurrentPrincipal, session: DbSession
     summary="Change a partner",
 )
 def update_partner(
-    partner_id: str, body: PartnerUpdate, principal: CurrentPrincipal, session: DbSession
+    partner_id: IdPath, body: PartnerUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> PartnerOut:
     return PartnerOut.model_validate(partner_service.update(session, principal, partner_id, body))
 
@@ -133,7 +134,7 @@ def update_partner(
     tags=["partners"],
     summary="Delete an unused partner",
 )
-def delete_partner(partner_id: str, principal: CurrentPrincipal, session: DbSession) -> Response:
+def delete_partner(partner_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     """409 while users, queues, agents or customers still point at it: deactivate it instead."""
     partner_service.delete(session, principal, partner_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

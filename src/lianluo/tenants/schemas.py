@@ -2,13 +2,46 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+# PostgreSQL text and JSONB cannot hold NUL characters: refuse them at the edge, as a 422,
+# instead of letting the database fail the request.
+NO_NUL = r"^[^\x00]*$"
+IdPath = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="an id")]
+
+
+def reject_nul(value: Any, where: str = "") -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where or 'text'} contains a NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key, f"{where}.{key}" if where else str(key))
+            reject_nul(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            reject_nul(item, f"{where}.{i}" if where else str(i))
+
+
+class InputModel(BaseModel):
+    """Base of every request body of the admin API: unknown fields and NUL characters are
+    refused with a 422 that names the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        reject_nul(data)
+        return data
 
 
 @cache
@@ -28,10 +61,8 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
-class TenantSettings(BaseModel):
+class TenantSettings(InputModel):
     """Per-tenant settings. New keys are added here, so each one is validated."""
-
-    model_config = ConfigDict(extra="forbid")
 
     repeat_complaint_days: int | None = Field(
         None, ge=1, le=365, description="a complaint within this many days of another repeats it"
@@ -42,9 +73,7 @@ class TenantSettings(BaseModel):
     default_locale: str | None = Field(None, pattern="^(zh-CN|en-US)$")
 
 
-class TenantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TenantIn(InputModel):
     slug: str = Field(pattern=SLUG_PATTERN, description="short unique name, e.g. 10086-gd")
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field("Asia/Shanghai", max_length=64, description="IANA time zone")
@@ -54,9 +83,7 @@ class TenantIn(BaseModel):
     check_tz = field_validator("timezone")(check_timezone)
 
 
-class TenantUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TenantUpdate(InputModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     timezone: str | None = Field(None, max_length=64, description="IANA time zone")
     settings: TenantSettings | None = Field(
@@ -88,18 +115,14 @@ class TenantOut(BaseModel):
     updated_at: datetime
 
 
-class PartnerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PartnerIn(InputModel):
     code: str = Field(pattern=CODE_PATTERN, description="unique within the tenant")
     name: str = Field(min_length=1, max_length=200)
 
     check_name = field_validator("name")(_not_blank)
 
 
-class PartnerUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PartnerUpdate(InputModel):
     code: str | None = Field(None, pattern=CODE_PATTERN)
     name: str | None = Field(None, min_length=1, max_length=200)
     is_active: bool | None = None

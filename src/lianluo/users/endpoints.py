@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from lianluo.deps import CurrentPrincipal, DbSession
 from lianluo.models.user import Role
 from lianluo.paging import Page, PageParams, page_params
+from lianluo.tenants.schemas import NO_NUL, IdPath
 from lianluo.users.repository import UserFilter
 from lianluo.users.schemas import PasswordChange, UserIn, UserOut, UserUpdate
 from lianluo.users.service import user_service
@@ -19,9 +20,11 @@ def list_users(
     principal: CurrentPrincipal,
     session: DbSession,
     paging: Annotated[PageParams, Depends(page_params)],
-    q: str | None = Query(None, max_length=120, description="part of username or display name"),
+    q: str | None = Query(
+        None, pattern=NO_NUL, max_length=120, description="part of username or display name"
+    ),
     role: Role | None = Query(None, description="only users holding this role"),
-    partner_id: str | None = Query(None, max_length=32),
+    partner_id: str | None = Query(None, pattern=NO_NUL, max_length=32),
     is_active: bool | None = Query(None),
 ) -> Page[UserOut]:
     """Admins see the tenant's users; partner admins their partner's."""
@@ -45,14 +48,14 @@ def create_user(body: UserIn, principal: CurrentPrincipal, session: DbSession) -
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="Read a user")
-def get_user(user_id: str, principal: CurrentPrincipal, session: DbSession) -> UserOut:
+def get_user(user_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> UserOut:
     """Your own account, or one you administer."""
     return UserOut.model_validate(user_service.get(session, principal, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut, summary="Change a user")
 def update_user(
-    user_id: str, body: UserUpdate, principal: CurrentPrincipal, session: DbSession
+    user_id: IdPath, body: UserUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> UserOut:
     """Anyone may change their own display_name and locale. Disabling a user voids its tokens."""
     return UserOut.model_validate(user_service.update(session, principal, user_id, body))
@@ -64,7 +67,7 @@ def update_user(
     summary="Change or reset a password",
 )
 def change_password(
-    user_id: str, body: PasswordChange, principal: CurrentPrincipal, session: DbSession
+    user_id: IdPath, body: PasswordChange, principal: CurrentPrincipal, session: DbSession
 ) -> Response:
     """Your own needs `current_password`; admins reset the users they manage. Every token the
     user held stops working (log in again)."""
@@ -73,7 +76,7 @@ def change_password(
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user")
-def delete_user(user_id: str, principal: CurrentPrincipal, session: DbSession) -> Response:
+def delete_user(user_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     """409 when the user has an agent profile: disable it (is_active=false) instead."""
     user_service.delete(session, principal, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

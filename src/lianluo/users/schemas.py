@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lianluo.auth.passwords import MIN_PASSWORD_LENGTH
 from lianluo.models.user import Role
+from lianluo.tenants.schemas import InputModel
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,119}$"
 MAX_PASSWORD_LENGTH = 256
@@ -24,9 +25,7 @@ def _display_name(value: str | None) -> str | None:
     return value.strip()
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserIn(InputModel):
     username: str = Field(
         pattern=USERNAME_PATTERN, description="login name, unique across all tenants"
     )
@@ -42,9 +41,7 @@ class UserIn(BaseModel):
     check_display_name = field_validator("display_name")(_display_name)
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(InputModel):
     display_name: str | None = Field(None, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1, max_length=len(Role))
     partner_id: str | None = Field(
@@ -61,9 +58,7 @@ class UserUpdate(BaseModel):
     check_display_name = field_validator("display_name")(_display_name)
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChange(InputModel):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
     current_password: str | None = Field(
         None, max_length=MAX_PASSWORD_LENGTH, description="required when changing your own"

@@ -16,7 +16,7 @@ from lianluo.auth.passwords import (
     verify_password,
 )
 from lianluo.auth.principal import PEOPLE_ADMINS, Principal
-from lianluo.errors import Conflict, Forbidden, NotFound, Unprocessable
+from lianluo.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from lianluo.events.service import event_service
 from lianluo.models import Role, User
 from lianluo.tenants.repository import partner_repository
@@ -162,6 +162,9 @@ class UserService:
         self, session: Session, principal: Principal, user_id: str, data: UserUpdate
     ) -> User:
         changes = data.model_dump(exclude_unset=True)
+        for field, value in changes.items():
+            if value is None and field != "partner_id":
+                raise BadRequest(f"{field} cannot be null; leave it out to keep it")
         self_service = {"display_name", "locale"}
         if user_id == principal.user_id and set(changes) <= self_service:
             user = self.get(session, principal, user_id)
