@@ -16,8 +16,8 @@ class StaffTargets(BaseModel):
 
     target_sl: float | None = Field(0.8, ge=0, lt=1, description="service-level target (0–1)")
     target_time_s: float = Field(20.0, ge=0, le=86_400, description="answer time of the SL target")
-    target_asa_s: float | None = Field(None, gt=0, description="maximum ASA in seconds")
-    patience_s: float | None = Field(None, gt=0, description="mean patience (Erlang A)")
+    target_asa_s: float | None = Field(None, ge=0.001, description="maximum ASA in seconds")
+    patience_s: float | None = Field(None, ge=0.1, le=1e7, description="mean patience (Erlang A)")
     max_abandonment: float | None = Field(None, gt=0, le=1, description="needs patience_s")
     max_occupancy: float = Field(1.0, gt=0, le=1)
     shrinkage: float = Field(0.0, ge=0, lt=1, description="share of paid time not productive")
@@ -34,7 +34,9 @@ class StaffIn(StaffTargets):
         description="contacts per interval: one number, or a list for many intervals",
         examples=[120, [80, 120, 150]],
     )
-    aht_s: float = Field(..., gt=0, le=86_400, description="average handle time in seconds")
+    aht_s: float = Field(
+        ..., ge=0.1, le=86_400, description="average handle time in seconds (at least 0.1)"
+    )
     interval_s: float = Field(1800.0, gt=0, le=86_400, description="interval length in seconds")
 
     @model_validator(mode="after")

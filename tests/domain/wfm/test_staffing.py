@@ -171,3 +171,10 @@ class TestErrors:
             staffing.required_agents_for_contacts(-5, 180.0, 1800.0, target_sl=0.8)
         with pytest.raises(ValueError, match="aht_s"):
             staffing.required_agents(10.0, 0.0, target_sl=0.8)
+
+
+def test_absurd_load_is_a_clear_error_not_an_overflow() -> None:
+    from lianluo.domain.wfm.staffing import MAX_LOAD_ERLANGS, required_agents
+
+    with pytest.raises(ValueError, match="Erlangs is beyond"):
+        required_agents(np.array([MAX_LOAD_ERLANGS * 10, 5.0]), 300.0, target_sl=0.8)

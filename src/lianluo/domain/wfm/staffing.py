@@ -97,6 +97,11 @@ def apply_shrinkage(agents: ArrayLike, shrinkage: float) -> IntArray:
     return np.asarray(_ceil_with_slack(n / (1.0 - shrinkage)), dtype=np.int64)
 
 
+# Far above any real queue (the math is verified to 100,000 Erlangs); beyond it the agent count
+# would not fit the integer arithmetic of the search.
+MAX_LOAD_ERLANGS = 10_000_000.0
+
+
 def _check_fraction(name: str, value: float, *, low_open: bool, high_open: bool) -> None:
     low_ok = value > 0.0 if low_open else value >= 0.0
     high_ok = value < 1.0 if high_open else value <= 1.0
@@ -132,6 +137,11 @@ def required_agents(
     load = erlang._check_nonnegative("load_erlangs", load_erlangs)
     aht = erlang._check_positive("aht_s", aht_s)
     load, aht = np.broadcast_arrays(load, aht)
+    if np.any(load > MAX_LOAD_ERLANGS):
+        raise ValueError(
+            f"a load of {float(np.max(load)):.3g} Erlangs is beyond what staffing answers "
+            f"(at most {MAX_LOAD_ERLANGS:,.0f} Erlangs per queue and interval)"
+        )
     if target_sl is None and target_asa_s is None and max_abandonment is None:
         raise ValueError("give at least one of target_sl, target_asa_s, max_abandonment")
     if target_sl is not None:
