@@ -2,6 +2,7 @@
 conversations, contacts and messages, written with COPY on PostgreSQL (executemany on SQLite).
 
 Rows are generated in streams, so a million messages never sit in memory at once.
+Not a benchmark of its own: bench/api.py imports it (and its --quick run exercises it in CI).
 """
 
 from __future__ import annotations
