@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
@@ -23,6 +24,7 @@ from lianluo.domain.routing.errors import (
     UnknownContactError,
     UnknownQueueError,
 )
+from lianluo.domain.routing.expressions import freeze
 from lianluo.domain.routing.model import (
     AgentProfile,
     AgentSnapshot,
@@ -66,6 +68,16 @@ _RELAX = 2
 
 _Timer = tuple[float, int, int, str, int, int]  # due, kind, seq, contact_id, token, step
 
+# Timers that are pushed in time order (offer deadlines = now + a queue's timeout; relaxation
+# steps of new arrivals = now + a step's delay) go to FIFO lanes, one per (kind, delay): O(1)
+# in and out, and no walk down a heap of 100,000 scattered tuples (which is memory-bound and
+# was the largest single cost of a tick). Out-of-order timers go to the heap. At most this
+# many lanes; beyond, timers go to the heap.
+MAX_TIMER_LANES = 16
+_RequirementKey = tuple[object, ...]
+# distinct requirements remembered before the cache is emptied (rejections make new ones)
+MAX_CACHED_REQUIREMENTS = 100_000
+
 
 class ContactRuntime:
     """A contact as the routers hold it (mutable; internal)."""
@@ -100,6 +112,8 @@ class ContactRuntime:
         "offers",
         "cls",
         "entry",
+        "skills_key",
+        "frozen_attributes",
     )
 
     contact_id: str
@@ -131,6 +145,8 @@ class ContactRuntime:
     offers: int
     cls: Any  # the engine's class of equal requirements while WAITING, else None
     entry: int
+    skills_key: tuple[tuple[str, int], ...]  # own_skills, sorted: part of the requirement key
+    frozen_attributes: dict[str, object]  # attributes made hashable
 
     def request(self) -> ContactRequest:
         return ContactRequest(
@@ -156,6 +172,8 @@ class RouterCore:
         self._agents: dict[str, AgentRuntime] = {}
         self._contacts: dict[str, ContactRuntime] = {}
         self._timers: list[_Timer] = []
+        self._lanes: dict[tuple[int, float], deque[_Timer]] = {}
+        self._requirements: dict[_RequirementKey, Requirement] = {}
         queues = list(queues)
         if queues:
             self._install_queues(queues)
@@ -212,6 +230,7 @@ class RouterCore:
         compiled = {c.queue_id: validate_queue(c, known) for c in configs}
         replaced = [qid for qid in compiled if qid in self._queues]
         self._queues.update(compiled)
+        self._requirements.clear()
         if replaced:
             affected = [c for c in self._contacts.values() if c.queue.queue_id in compiled]
             for contact in affected:
@@ -338,32 +357,84 @@ class RouterCore:
             raise UnknownContactError(f"unknown contact {contact_id!r}") from None
 
     def _refresh_requirement(self, contact: ContactRuntime) -> None:
+        """Set the contact's requirement for its queue and stage. Equal requirements are one
+        object (interned): contacts that need the same agents share it, and its hash and
+        equality are cheap."""
         queue = contact.queue
-        contact.requirement = make_requirement(
-            queue,
-            contact.stage,
+        stage = contact.stage
+        names = queue.contact_attributes_by_stage[stage]
+        frozen = contact.frozen_attributes
+        key = (
+            queue.queue_id,
+            stage,
             contact.channel,
-            contact.own_skills,
-            contact.attributes,
+            contact.skills_key,
+            tuple([(name, frozen.get(name)) for name in names]) if names else (),
             contact.excluded,
             contact.target,
         )
-        contact.lines = queue.lines_by_stage[contact.stage]
+        cache = self._requirements
+        requirement = cache.get(key)
+        if requirement is None:
+            if len(cache) >= MAX_CACHED_REQUIREMENTS:
+                cache.clear()
+            requirement = make_requirement(
+                queue,
+                stage,
+                contact.channel,
+                contact.own_skills,
+                contact.attributes,
+                contact.excluded,
+                contact.target,
+            )
+            cache[key] = requirement
+        contact.requirement = requirement
+        contact.lines = queue.lines_by_stage[stage]
+
+    # ---- timers ------------------------------------------------------------------------
+    def _push_timer(self, timer: _Timer, delay: float | None = None) -> None:
+        """Schedule `timer`; `delay` (its due time minus now) names its FIFO lane."""
+        if delay is not None:
+            lane_key = (timer[1], delay)
+            lane = self._lanes.get(lane_key)
+            if lane is None and len(self._lanes) < MAX_TIMER_LANES:
+                lane = self._lanes[lane_key] = deque()
+            if lane is not None and (not lane or lane[-1] <= timer):
+                lane.append(timer)
+                return
+        heapq.heappush(self._timers, timer)
+
+    def _next_timer(self) -> tuple[_Timer | None, deque[_Timer] | None]:
+        """The earliest pending timer and the lane holding it (None: the heap)."""
+        timers = self._timers
+        best = timers[0] if timers else None
+        best_lane = None
+        for lane in self._lanes.values():
+            if lane and (best is None or lane[0] < best):
+                best = lane[0]
+                best_lane = lane
+        return best, best_lane
+
+    def _pop_timer(self, lane: deque[_Timer] | None) -> _Timer:
+        if lane is None:
+            return heapq.heappop(self._timers)
+        return lane.popleft()
 
     def _schedule_relaxation(self, contact: ContactRuntime) -> None:
         times = contact.queue.step_times_s
         if contact.stage < len(times):
-            due = contact.waiting_since + times[contact.stage]
-            heapq.heappush(
-                self._timers,
-                (due, _RELAX, contact.seq, contact.contact_id, contact.visit, contact.stage),
-            )
+            delay = times[contact.stage]
+            due = contact.waiting_since + delay
+            timer = (due, _RELAX, contact.seq, contact.contact_id, contact.visit, contact.stage)
+            # a new arrival's steps come due in arrival order: a lane per step delay
+            self._push_timer(timer, delay if contact.waiting_since == self._now else None)
 
     def _start_visit(self, contact: ContactRuntime, waiting_since: float) -> None:
         """(Re-)enter the line: a new wait starts at `waiting_since`."""
         contact.waiting_since = waiting_since
         contact.seq = self._seq
         self._seq += 1
+        contact.skills_key = tuple(sorted(contact.own_skills.items()))
         contact.stage = 0
         contact.visit += 1
         contact.rate = contact.queue.config.ageing_per_s
@@ -404,6 +475,7 @@ class RouterCore:
             request.skills, f"contact {request.contact_id!r}"
         )
         contact.attributes = dict(request.attributes)
+        contact.frozen_attributes = {name: freeze(v) for name, v in contact.attributes.items()}
         contact.tier = request.tier
         contact.priority = float(request.priority)
         contact.context = dict(request.context)
@@ -593,9 +665,7 @@ class RouterCore:
         contact.state = _SCHEDULED
         contact.callback_due_at = float(at)
         contact.visit += 1
-        heapq.heappush(
-            self._timers, (float(at), _CALLBACK, contact.seq, contact_id, contact.visit, 0)
-        )
+        self._push_timer((float(at), _CALLBACK, contact.seq, contact_id, contact.visit, 0))
         return []
 
     # ---- matching and time -------------------------------------------------------------
@@ -613,9 +683,9 @@ class RouterCore:
         add_load(agent, contact.channel, 1)
         agent.ready_since = now
         self._agent_reindex(agent)
-        heapq.heappush(
-            self._timers,
-            (expires, _EXPIRY, contact.seq, contact.contact_id, contact.offers, 0),
+        timeout = contact.queue.config.offer_timeout_s
+        self._push_timer(
+            (expires, _EXPIRY, contact.seq, contact.contact_id, contact.offers, 0), timeout
         )
         return Offer(
             contact_id=contact.contact_id,
@@ -682,9 +752,11 @@ class RouterCore:
         order) and then make every assignment the rules allow; return the commands."""
         self._advance(now)
         commands: list[Command] = []
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            self._fire(heapq.heappop(timers), commands)
+        while True:
+            timer, lane = self._next_timer()
+            if timer is None or timer[0] > now:
+                break
+            self._fire(self._pop_timer(lane), commands)
         commands.extend(self._match(now))
         return commands
 
@@ -696,10 +768,13 @@ class RouterCore:
         Ageing contributes no wake-up: it only reorders contacts that compete for the same
         agent, and that order is evaluated by the tick in which the agent becomes free.
         """
-        timers = self._timers
-        while timers and self._timer_valid(timers[0]) is None:
-            heapq.heappop(timers)
-        return timers[0][0] if timers else None
+        while True:
+            timer, lane = self._next_timer()
+            if timer is None:
+                return None
+            if self._timer_valid(timer) is not None:
+                return timer[0]
+            self._pop_timer(lane)
 
     # ---- views and recovery ------------------------------------------------------------
     def waiting_count(self, queue_id: str | None = None) -> int:
@@ -802,9 +877,8 @@ class RouterCore:
             if s.callback_due_at is None:
                 raise ConfigError(f"scheduled contact {request.contact_id!r} has no due time")
             contact.callback_due_at = s.callback_due_at
-            heapq.heappush(
-                self._timers,
-                (s.callback_due_at, _CALLBACK, contact.seq, contact.contact_id, contact.visit, 0),
+            self._push_timer(
+                (s.callback_due_at, _CALLBACK, contact.seq, contact.contact_id, contact.visit, 0)
             )
             return
         self._schedule_relaxation(contact)
@@ -821,14 +895,6 @@ class RouterCore:
                 raise ConfigError(f"offered contact {request.contact_id!r} has no deadline")
             contact.offer_expires_at = s.offer_expires_at
             contact.offers += 1
-            heapq.heappush(
-                self._timers,
-                (
-                    s.offer_expires_at,
-                    _EXPIRY,
-                    contact.seq,
-                    contact.contact_id,
-                    contact.offers,
-                    0,
-                ),
+            self._push_timer(
+                (s.offer_expires_at, _EXPIRY, contact.seq, contact.contact_id, contact.offers, 0)
             )
