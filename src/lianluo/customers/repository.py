@@ -150,7 +150,7 @@ class CustomerRepository:
             )
             .select_from(conv)
             .outerjoin(Contact, join_on)
-            .order_by(conv.c.started_at.desc(), conv.c.id.desc(), Contact.queued_at)
+            .order_by(conv.c.started_at.desc(), conv.c.id.desc(), Contact.queued_at, Contact.id)
         ).all()
         conversations: list = []
         contacts: list = []

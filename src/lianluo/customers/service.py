@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import CUSTOMER_READERS, CUSTOMER_WRITERS, Principal
+from lianluo.customers import view360_pg
 from lianluo.customers.normalize import normalize_identity, search_text_for
 from lianluo.customers.repository import customer_repository as repo
 from lianluo.customers.schemas import (
@@ -178,6 +179,31 @@ class CustomerService:
             payload={"source_id": source.id, "moved": moved},
         )
         return target
+
+    def view_360_json(
+        self,
+        session: Session,
+        principal: Principal,
+        customer_id: str,
+        conversations_limit: int = 20,
+        messages_per_conversation: int = 50,
+    ) -> str:
+        """The 360 view as JSON text (the `Customer360` document). On PostgreSQL the database
+        assembles it in one statement (customers/view360_pg.py); elsewhere it is `view_360`."""
+        if session.get_bind().dialect.name != "postgresql":
+            return self.view_360(
+                session, principal, customer_id, conversations_limit, messages_per_conversation
+            ).model_dump_json()
+        principal.require(CUSTOMER_READERS, "reading customers")
+        document = view360_pg.view_360_json(
+            session, principal, customer_id, conversations_limit, messages_per_conversation
+        )
+        if document is None:
+            raise NotFound.of("customer", customer_id)
+        event_service.audit(
+            session, principal, "customer.viewed_360", customer_id=customer_id, read_only=True
+        )
+        return document
 
     def view_360(
         self,
