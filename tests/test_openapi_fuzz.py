@@ -49,12 +49,7 @@ SKIPPED = {("POST", "/api/v1/auth/logout")}
 
 # 5xx found in modules this file's author does not own, reported to their owners; they stay
 # fuzzed and show as xfail (or xpass once fixed: then delete the line).
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("POST", "/api/v1/wfm/staff"): (
-        "numpy overflow warnings for extreme inputs (e.g. patience near 1e308, loads near the cap);"
-        " open: the staffing domain should reject or clamp them"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 @cache

@@ -19,7 +19,7 @@ class StaffTargets(BaseModel):
     target_asa_s: float | None = Field(None, ge=0.001, description="maximum ASA in seconds")
     patience_s: float | None = Field(None, ge=0.1, le=1e7, description="mean patience (Erlang A)")
     max_abandonment: float | None = Field(None, gt=0, le=1, description="needs patience_s")
-    max_occupancy: float = Field(1.0, gt=0, le=1)
+    max_occupancy: float = Field(1.0, ge=0.05, le=1, description="occupancy cap (0.05–1)")
     shrinkage: float = Field(0.0, ge=0, lt=1, description="share of paid time not productive")
     concurrency: int = Field(1, ge=1, le=50, description="contacts an agent handles at once")
 
@@ -37,7 +37,9 @@ class StaffIn(StaffTargets):
     aht_s: float = Field(
         ..., ge=0.1, le=86_400, description="average handle time in seconds (at least 0.1)"
     )
-    interval_s: float = Field(1800.0, gt=0, le=86_400, description="interval length in seconds")
+    interval_s: float = Field(
+        1800.0, ge=1, le=86_400, description="interval length in seconds (at least 1)"
+    )
 
     @model_validator(mode="after")
     def _check_contacts(self) -> StaffIn:

@@ -178,3 +178,28 @@ def test_absurd_load_is_a_clear_error_not_an_overflow() -> None:
 
     with pytest.raises(ValueError, match="Erlangs is beyond"):
         required_agents(np.array([MAX_LOAD_ERLANGS * 10, 5.0]), 300.0, target_sl=0.8)
+
+
+def test_an_impossible_occupancy_cap_is_refused_at_once() -> None:
+    """Found by fuzzing: a tiny max_occupancy made the Erlang C scan step towards A / cap, one
+    agent at a time (a hang). It now starts at the cap's bound or refuses beyond the limit."""
+    import time
+
+    from lianluo.domain.wfm.staffing import required_agents
+
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="max_occupancy"):
+        required_agents(np.array([5.0]), 300.0, target_sl=0.8, max_occupancy=1e-12)
+    result = required_agents(np.array([50.0]), 300.0, target_sl=0.8, max_occupancy=0.05)
+    assert time.perf_counter() - started < 2.0
+    assert int(result.agents[0]) == 1000  # 50 Erlangs at 5 % occupancy
+    assert float(result.occupancy[0]) <= 0.05 + 1e-12
+
+
+def test_absurd_offered_load_is_an_error_not_an_overflow() -> None:
+    from lianluo.domain.wfm.erlang import offered_load_erlangs
+    from lianluo.domain.wfm.staffing import required_agents_for_contacts
+
+    assert np.isinf(offered_load_erlangs(np.array([1e300]), 1e10, 1e-300)).all()
+    with pytest.raises(ValueError, match="Erlangs"):
+        required_agents_for_contacts(np.array([1e300]), 600.0, 1.0, target_sl=0.8)

@@ -63,7 +63,8 @@ def offered_load_erlangs(
     contacts = _check_nonnegative("contacts_per_interval", contacts_per_interval)
     aht = _check_nonnegative("aht_s", aht_s)
     interval = _check_positive("interval_s", interval_s)
-    return np.asarray(contacts * aht / interval, dtype=np.float64)
+    with np.errstate(over="ignore"):  # an absurd load is inf, which callers reject by name
+        return np.asarray(contacts * aht / interval, dtype=np.float64)
 
 
 def _series_sum(ratio: Callable[[int], FloatArray], shape: tuple[int, ...]) -> FloatArray:

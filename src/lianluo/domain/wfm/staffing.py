@@ -97,9 +97,9 @@ def apply_shrinkage(agents: ArrayLike, shrinkage: float) -> IntArray:
     return np.asarray(_ceil_with_slack(n / (1.0 - shrinkage)), dtype=np.int64)
 
 
-# Far above any real queue (the math is verified to 100,000 Erlangs); beyond it the agent count
-# would not fit the integer arithmetic of the search.
-MAX_LOAD_ERLANGS = 10_000_000.0
+# Far above any real queue (10086 runs tens of thousands of agents in all), and as far as the
+# math is verified; beyond it Erlang A's series took seconds per request (found by fuzzing).
+MAX_LOAD_ERLANGS = 100_000.0
 
 
 def _check_fraction(name: str, value: float, *, low_open: bool, high_open: bool) -> None:
@@ -210,7 +210,19 @@ def _erlang_c_scan(
     """
     shape = load.shape
     load, aht = load.reshape(-1), aht.reshape(-1)
-    agents = np.where(load > 0, np.floor(load / concurrency) + 1, 0).astype(np.int64)
+    start = np.floor(load / concurrency) + 1
+    if max_occupancy < 1.0:
+        # the occupancy cap alone needs n·c >= A / max occupancy: start there (from below,
+        # so the scan still finds the minimum) instead of stepping up to it one by one
+        with np.errstate(over="ignore"):
+            floor_occupancy = load / (max_occupancy * concurrency)
+        if np.any(floor_occupancy > _MAX_AGENTS):
+            raise ValueError(
+                f"target not reachable with up to {_MAX_AGENTS} agents "
+                f"(max_occupancy {max_occupancy} needs load / max_occupancy agents)"
+            )
+        start = np.maximum(start, _ceil_with_slack(floor_occupancy))
+    agents = np.where(load > 0, start, 0).astype(np.int64)
     wait = np.zeros(load.shape)
     active = np.flatnonzero(load > 0)
     a, h = load[active], aht[active]
