@@ -53,7 +53,7 @@ def historical_export(
 ) -> Response:
     """The same report as a CSV or XLSX file (a last row holds the totals)."""
     report = report_service.report(session, principal, query)
-    name = f"report-{query.date_from}-{query.date_to}-{query.group_by}-{query.grain}.{fmt}"
+    name = f"report-{report.since.date()}-{query.group_by}-{query.grain}.{fmt}"
     return Response(
         exporter.export(report, fmt),
         media_type=exporter.MEDIA_TYPES[fmt],
@@ -94,8 +94,8 @@ def agent_scorecard(
     agent_id: str,
     principal: CurrentPrincipal,
     session: DbSession,
-    date_from: date = Query(),
-    date_to: date = Query(),
+    date_from: date | None = Query(None, description="local date; default 6 days before date_to"),
+    date_to: date | None = Query(None, description="local date, included; default today"),
 ) -> Scorecard:
     """Handled, AHT (talk/hold/ACW), FCR, CSAT, occupancy of one agent over local dates."""
     return report_service.scorecard(session, principal, agent_id, date_from, date_to)
@@ -105,8 +105,8 @@ def agent_scorecard(
 def my_scorecard(
     principal: CurrentPrincipal,
     session: DbSession,
-    date_from: date = Query(),
-    date_to: date = Query(),
+    date_from: date | None = Query(None, description="local date; default 6 days before date_to"),
+    date_to: date | None = Query(None, description="local date, included; default today"),
 ) -> Scorecard:
     """The caller's own scorecard (agents)."""
     return report_service.scorecard(session, principal, None, date_from, date_to)

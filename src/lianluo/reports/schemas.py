@@ -17,10 +17,11 @@ MAX_RANGE_DAYS = 400
 
 
 class ReportQuery(BaseModel):
-    """What a report covers: local dates of the tenant's time zone, both ends included."""
+    """What a report covers: local dates of the tenant's time zone, both ends included
+    (default: the last 7 days, today included)."""
 
-    date_from: date
-    date_to: date
+    date_from: date | None = None
+    date_to: date | None = None
     grain: Grain = "day"
     group_by: GroupBy = "queue"
     queue_id: str | None = Field(None, max_length=64)
@@ -30,6 +31,8 @@ class ReportQuery(BaseModel):
 
     @model_validator(mode="after")
     def _check_range(self) -> ReportQuery:
+        if self.date_from is None or self.date_to is None:
+            return self
         if self.date_to < self.date_from:
             raise ValueError("date_to is before date_from")
         if (self.date_to - self.date_from).days >= MAX_RANGE_DAYS:

@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
+from lianluo.db.base import utcnow
 from lianluo.domain.kpi import (
     KpiParams,
     KpiTotals,
@@ -38,6 +39,7 @@ from lianluo.paging import Page, PageParams
 from lianluo.reports.facts import CellKey, ContactFacts, build_facts, cell_totals
 from lianluo.reports.repository import report_repository as repo
 from lianluo.reports.schemas import (
+    MAX_RANGE_DAYS,
     ContactFact,
     Kpis,
     Outcome,
@@ -74,9 +76,20 @@ def bucket_end_local(start_local_s: float, grain: str) -> float:
     )
 
 
-def local_range(date_from: date, date_to: date, tz: str) -> tuple[datetime, datetime]:
-    """[local midnight of date_from, local midnight after date_to) as aware datetimes."""
+def local_range(
+    date_from: date | None, date_to: date | None, tz: str, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """[local midnight of date_from, local midnight after date_to) as aware datetimes; a
+    missing end defaults to today, a missing start to 6 days before the end."""
     zone = ZoneInfo(tz)
+    if date_to is None:
+        date_to = (now or utcnow()).astimezone(zone).date()
+    if date_from is None:
+        date_from = date_to - timedelta(days=6)
+    if date_to < date_from:
+        raise Unprocessable("date_to is before date_from")
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise Unprocessable(f"a report covers at most {MAX_RANGE_DAYS} days")
     since = datetime.combine(date_from, time(0), tzinfo=zone)
     until = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=zone)
     return since, until
@@ -318,8 +331,8 @@ class ReportService:
         session: Session,
         principal: Principal,
         agent_id: str | None,
-        date_from: date,
-        date_to: date,
+        date_from: date | None,
+        date_to: date | None,
     ) -> Scorecard:
         """Handled, AHT, FCR, CSAT, occupancy of one agent; `agent_id` None: the caller's own.
         Agents see their own only; supervisors (partner admins: their partner's) anyone's."""
@@ -334,8 +347,8 @@ class ReportService:
                 raise NotFound.of("agent", agent_id)
             if agent.user_id != principal.user_id and not principal.has_any(REPORT_READERS):
                 raise Forbidden("agents see their own scorecard only")
-        if date_to < date_from or (date_to - date_from).days > 400:
-            raise Unprocessable("date_to must be on or after date_from, at most 400 days later")
+        if date_from and date_to and (date_to - date_from).days > 400:
+            raise Unprocessable("a scorecard covers at most 400 days")
         tz = repo.timezone(session, principal)
         since, until = local_range(date_from, date_to, tz)
         # FCR looks at the customers' later contacts, whoever took them
