@@ -8,6 +8,7 @@ its next run is stored; a crash between sending and the commit resends it (at le
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import threading
@@ -139,14 +140,15 @@ def build_message(row: SavedReport, settings: Settings, now: datetime, session: 
         f"offered 呼入量: {total.offered}\nanswered 接通量: {total.answered}\n"
         f"abandoned 放弃量: {total.abandoned}\n"
         f"service level 服务水平: {_pct(total.service_level)}\n"
-        f"connect rate 接通率: {_pct(total.connect_rate)}\n"
+        f"connect rate 接通率: {_pct(total.connect_rate)}\n",
+        cte="base64",  # Chinese text through any SMTP server, 8BITMIME or not
     )
     name = f"{row.name}-{query.date_from}-{query.date_to}.{row.format}"
     maintype, subtype = exporter.MEDIA_TYPES[row.format].split(";")[0].split("/")
     message.add_attachment(
         exporter.export(report, row.format), maintype=maintype, subtype=subtype, filename=name
     )
-    return bytes(message)
+    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def _pct(value: float | None) -> str:
