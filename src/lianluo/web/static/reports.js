@@ -58,9 +58,13 @@ function drawCharts(report) {
     g.cr.push(row.kpis.connect_rate);
   }
   const volume = [...byGroup].map(([name, g]) => ({ type: "bar", name, x: g.x, y: g.offered }));
-  const quality = [...byGroup].map(([name, g]) => ({
-    type: "scatter", mode: "lines+markers", name: `${name} · ${msg.labelServiceLevel}`, x: g.x, y: g.sl,
-  }));
+  const quality = [...byGroup].flatMap(([name, g]) => [
+    { type: "scatter", mode: "lines+markers", name: `${name} · ${msg.labelServiceLevel}`, x: g.x, y: g.sl },
+    {
+      type: "scatter", mode: "lines", line: { dash: "dot" }, name: `${name} · ${msg.labelConnectRate}`,
+      x: g.x, y: g.cr,
+    },
+  ]);
   Plotly.react("volume-chart", volume, layout(msg.labelOffered), config);
   Plotly.react("quality-chart", quality, layout(msg.labelServiceLevel, true), config);
 }
