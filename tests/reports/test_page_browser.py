@@ -61,8 +61,8 @@ def _seed(session: Session) -> None:
                     rows.append(common | {"type": "contact.queued", "occurred_at": at,
                                           "payload": {"channel": channel}})  # fmt: skip
                     if channel == "voice" and k == 3:
-                        rows.append(common | {"type": "contact.abandoned",
-                                              "occurred_at": at + timedelta(seconds=40)})  # fmt: skip
+                        gone = at + timedelta(seconds=40)
+                        rows.append(common | {"type": "contact.abandoned", "occurred_at": gone})
                         continue
                     answered = at + timedelta(seconds=8 + 4 * k)
                     rows.append(common | {"type": "contact.answered", "occurred_at": answered})
