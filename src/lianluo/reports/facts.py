@@ -84,10 +84,45 @@ def _seconds(payload: dict[str, Any], name: str) -> float:
     return 0.0
 
 
+def event_fields(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+    """The payload fields a contact event contributes, cleaned (durations >= 0 and finite,
+    scores 1–5): the one reading of payloads shared by both paths (analytical.py too)."""
+    payload = payload or {}
+    if kind == "contact.queued":
+        category = payload.get("complaint_category")
+        need = payload.get("conversation_id")
+        return {
+            "channel": str(payload.get("channel") or "voice"),
+            "need_id": str(need) if need else None,
+            "complaint_category": str(category) if category else None,
+            "over_the_head": bool(payload.get("over_the_head")),
+        }
+    if kind == "contact.ended":
+        return {
+            "talk_s": _seconds(payload, "talk_s"),
+            "hold_s": _seconds(payload, "hold_s"),
+            "acw_s": _seconds(payload, "acw_s"),
+            "transferred": bool(payload.get("transferred")),
+        }
+    if kind == "contact.surveyed":
+        score = payload.get("score")
+        valid = isinstance(score, int | float) and not isinstance(score, bool) and 1 <= score <= 5
+        return {"score": float(score) if valid else None}  # type: ignore[arg-type]
+    return {}
+
+
 def build_facts(events: Iterable[Sequence[Any]]) -> ContactFacts:
     """Fold contact events (contact_id, type, occurred_at, queue_id, agent_id, partner_id,
-    customer_id, payload), oldest first, into one fact row per contact that was queued."""
+    customer_id, payload), oldest first, into one fact row per contact that was queued.
+
+    The first contact.queued gives the contact's labels; the first answer and the first
+    abandonment decide its outcome (answered when the answer came first or at the same time);
+    the last contact.ended gives the handle times; a contact.transferred (or `transferred` on
+    contact.ended) of an answered contact makes it transferred; the last valid survey score
+    counts. reports/analytical.py computes the same in SQL.
+    """
     rows: dict[str, dict[str, Any]] = {}
+    firsts: dict[str, dict[str, Any]] = {}
     for (
         contact_id,
         kind,
@@ -98,20 +133,17 @@ def build_facts(events: Iterable[Sequence[Any]]) -> ContactFacts:
         customer_id,
         payload,
     ) in events:
-        payload = payload or {}
+        fields = event_fields(kind, payload)
+        at = _epoch(occurred_at)
         if kind == "contact.queued":
             if contact_id in rows:
                 continue
-            category = payload.get("complaint_category")
             rows[contact_id] = {
-                "offered_at": _epoch(occurred_at),
+                "offered_at": at,
                 "queue_id": queue_id,
                 "partner_id": partner_id,
                 "customer_id": customer_id,
-                "channel": str(payload.get("channel") or "voice"),
-                "need_id": payload.get("conversation_id"),
-                "complaint_category": str(category) if category else None,
-                "over_the_head": bool(payload.get("over_the_head")),
+                **fields,
                 "answered_at": math.nan,
                 "abandoned_at": math.nan,
                 "ended_at": math.nan,
@@ -122,32 +154,39 @@ def build_facts(events: Iterable[Sequence[Any]]) -> ContactFacts:
                 "transferred": False,
                 "csat_score": math.nan,
             }
+            firsts[contact_id] = {}
             continue
         row = rows.get(contact_id)
         if row is None:
             continue
-        at = _epoch(occurred_at)
+        first = firsts[contact_id]
         if kind == "contact.answered":
-            if math.isnan(row["answered_at"]) and math.isnan(row["abandoned_at"]):
-                row["answered_at"] = max(at, row["offered_at"])
-                row["agent_id"] = agent_id
+            first.setdefault("answered", (at, agent_id))
         elif kind == "contact.abandoned":
-            if math.isnan(row["answered_at"]) and math.isnan(row["abandoned_at"]):
-                row["abandoned_at"] = max(at, row["offered_at"])
+            first.setdefault("abandoned", at)
         elif kind == "contact.transferred":
-            if not math.isnan(row["answered_at"]):
-                row["transferred"] = True
+            first["transferred"] = True
         elif kind == "contact.ended":
             row["ended_at"] = max(at, row["offered_at"])
-            row["talk_s"] = _seconds(payload, "talk_s")
-            row["hold_s"] = _seconds(payload, "hold_s")
-            row["acw_s"] = _seconds(payload, "acw_s")
-            if payload.get("transferred") and not math.isnan(row["answered_at"]):
-                row["transferred"] = True
-        elif kind == "contact.surveyed":
-            score = payload.get("score")
-            if isinstance(score, int | float) and 1 <= score <= 5:
-                row["csat_score"] = float(score)
+            row["talk_s"], row["hold_s"], row["acw_s"] = (
+                fields["talk_s"],
+                fields["hold_s"],
+                fields["acw_s"],
+            )
+            if fields["transferred"]:
+                first["transferred"] = True
+        elif kind == "contact.surveyed" and fields["score"] is not None:
+            row["csat_score"] = fields["score"]
+    for contact_id, row in rows.items():
+        first = firsts[contact_id]
+        answered = first.get("answered")
+        abandoned = first.get("abandoned")
+        if answered is not None and (abandoned is None or answered[0] <= abandoned):
+            row["answered_at"] = max(answered[0], row["offered_at"])
+            row["agent_id"] = answered[1]
+            row["transferred"] = bool(first.get("transferred"))
+        elif abandoned is not None:
+            row["abandoned_at"] = max(abandoned, row["offered_at"])
     return facts_from_rows(rows)
 
 
@@ -205,7 +244,8 @@ def cell_totals(
 ) -> dict[CellKey, KpiTotals]:
     """KPI totals per (local bucket start, group key) of the contacts offered in
     [since_s, until_s) (and in `counted`, a filter, when given). The other contacts of `facts`
-    are looked at only as repeat contacts (FCR, repeat complaints), never counted themselves."""
+    are looked at only as repeat contacts (FCR) and earlier complaints (repeat complaints),
+    never counted themselves; callers load the windows around the range (service._facts)."""
     if len(facts) == 0:
         return {}
     repeat_contact = repeat_contact_flags(facts.cols, params.fcr_window_s)

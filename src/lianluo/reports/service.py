@@ -107,10 +107,12 @@ class ReportService:
     def _facts(
         self, session: Session, principal: Principal, since: datetime, until: datetime
     ) -> ContactFacts:
-        """Contacts queued in [since, until + FCR window): the later ones only tell whether a
-        contact in range had a repeat contact on the same need."""
+        """Contacts queued in [since − repeat-complaint window, until + FCR window): the ones
+        outside [since, until) only tell whether one inside had a repeat contact on the same
+        need later, or an earlier complaint of the same customer on the same category."""
+        lookback = since - timedelta(seconds=self.params.repeat_complaint_window_s)
         lookahead = until + timedelta(seconds=self.params.fcr_window_s)
-        return build_facts(repo.contact_events(session, principal, since, lookahead))
+        return build_facts(repo.contact_events(session, principal, lookback, lookahead))
 
     def _filter_mask(self, facts: ContactFacts, query: ReportQuery) -> Any:
         mask = np.ones(len(facts), dtype=np.bool_)
@@ -161,14 +163,57 @@ class ReportService:
 
     # ---- the report --------------------------------------------------------------------
 
-    def report(self, session: Session, principal: Principal, query: ReportQuery) -> ReportOut:
+    def report(
+        self,
+        session: Session,
+        principal: Principal,
+        query: ReportQuery,
+        *,
+        analytical: bool = False,
+    ) -> ReportOut:
+        """The report of `query`; `analytical` computes its cells in DuckDB (analytical.py)
+        instead of numpy: the same figures, the path that scales to large logs."""
         principal.require(REPORT_READERS, "reading reports")
         tz = repo.timezone(session, principal)
         since, until = local_range(query.date_from, query.date_to, tz)
-        facts = self._facts(session, principal, since, until)
-        mask = self._filter_mask(facts, query)
-        cells = self.cells(facts, mask, since, until, query.grain, query.group_by, tz)
+        if analytical:
+            cells = self._analytical_cells(session, principal, query, tz, since, until)
+        else:
+            facts = self._facts(session, principal, since, until)
+            mask = self._filter_mask(facts, query)
+            cells = self.cells(facts, mask, since, until, query.grain, query.group_by, tz)
         return self.render(session, principal, query, tz, since, until, cells)
+
+    def _analytical_cells(
+        self,
+        session: Session,
+        principal: Principal,
+        query: ReportQuery,
+        tz: str,
+        since: datetime,
+        until: datetime,
+    ) -> dict[CellKey, KpiTotals]:
+        from lianluo.reports.analytical import AnalyticalStore, events_table
+
+        lookback = since - timedelta(seconds=self.params.repeat_complaint_window_s)
+        lookahead = until + timedelta(seconds=self.params.fcr_window_s)
+        rows = repo.contact_events(session, principal, lookback, lookahead)
+        store = AnalyticalStore.from_events(events_table(rows))
+        filters = {
+            "queue": query.queue_id,
+            "agent": query.agent_id,
+            "partner": query.partner_id,
+            "channel": query.channel,
+        }
+        return store.cell_totals(
+            since.timestamp(),
+            until.timestamp(),
+            query.grain,
+            query.group_by,
+            tz,
+            self.params,
+            filters,
+        )
 
     def cells(
         self,
@@ -405,7 +450,7 @@ class ReportService:
         tz = repo.timezone(session, principal)
         today = now.astimezone(ZoneInfo(tz)).date()
         since, until = local_range(today, today, tz)
-        facts = build_facts(repo.contact_events(session, principal, since, until))
+        facts = self._facts(session, principal, since, until)
         cells = cell_totals(
             facts, since.timestamp(), until.timestamp(), "day", "queue", tz, self.params
         )
