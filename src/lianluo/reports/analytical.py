@@ -4,12 +4,14 @@ Two stages, both SQL:
 
 1. **Roll-up** (`FACTS_SQL`): the contact events (one row each, payload fields flattened by
    `facts.event_fields`) are folded into one *fact row per contact*, exactly as
-   `facts.build_facts` does. This is done once per export of the log (a Parquet file written
-   by `export_events_parquet`, or rows handed in memory), not per report.
-2. **Report** (`_totals_sql`): repeat flags by window functions (LEAD over the need for FCR,
-   ROW_NUMBER over customer and category for repeat complaints), the local bucket through a
-   table of UTC offsets per quarter hour, and the `KpiTotals` sums per (bucket, key) in one
-   GROUP BY; `domain.kpi.report_kpis` turns them into ratios as for the numpy path.
+   `facts.build_facts` does, with the time of the next contact on the same need (LEAD, for
+   FCR) and of the customer's previous complaint on the category (LAG, repeat complaints).
+   This is done once per export of the log (a Parquet file written by
+   `export_events_parquet`, or rows handed in memory), not per report.
+2. **Report** (`_totals_sql`): the repeat flags from those two times and the KPI windows, the
+   local bucket through a table of UTC offsets per quarter hour, and the `KpiTotals` sums per
+   (bucket, key) in one GROUP BY; `domain.kpi.report_kpis` turns them into ratios as for the
+   numpy path.
 
 Why this path (bench/reports.py measures it; see its docstring for the figures): a report over
 the raw events has to pivot ~4 events per contact on every request (the "naive GROUP BY"); on
@@ -100,7 +102,14 @@ SELECT contact_id, offered_at, queue_id, partner_id, customer_id, channel, need_
        coalesce(talk_s, 0.0) AS talk_s, coalesce(hold_s, 0.0) AS hold_s,
        coalesce(acw_s, 0.0) AS acw_s,
        coalesce(answered AND any_transfer, false) AS transferred,
-       score
+       score,
+       -- the next contact on the same need (FCR) and the previous complaint of the customer
+       -- on the category (repeat complaints), in (offered_at, contact_id) order as in numpy
+       CASE WHEN need_id IS NOT NULL THEN lead(offered_at) OVER (
+           PARTITION BY need_id ORDER BY offered_at, contact_id) END AS next_same_need_at,
+       CASE WHEN complaint_category IS NOT NULL AND customer_id IS NOT NULL THEN lag(offered_at)
+           OVER (PARTITION BY customer_id, complaint_category ORDER BY offered_at, contact_id)
+       END AS previous_complaint_at
 FROM r
 ORDER BY offered_at, contact_id
 """
@@ -133,23 +142,12 @@ def _bucket_sql(grain: str) -> str:
 def _totals_sql(grain: str, group_by: str, filters: Sequence[str]) -> str:
     where = "".join(f" AND {_FILTERS[name]} = ?" for name in filters)
     return f"""
-WITH f AS (
-    SELECT * FROM facts WHERE offered_at >= ? AND offered_at < ?
-), flagged AS (
-    SELECT *,
-        CASE WHEN need_id IS NULL THEN false
-             ELSE coalesce(lead(offered_at) OVER (PARTITION BY need_id
-                                                  ORDER BY offered_at, contact_id)
-                           - offered_at <= ?, false) END AS repeat_contact,
-        CASE WHEN complaint_category IS NULL OR customer_id IS NULL THEN false
-             ELSE row_number() OVER (PARTITION BY customer_id, complaint_category
-                                     ORDER BY offered_at, contact_id) > 1
-        END AS repeat_complaint
-    FROM f
-), counted AS (
-    SELECT flagged.*, offered_at + offsets.offset_s AS local_s,
-           coalesce(answered_at, abandoned_at) - offered_at AS wait_s
-    FROM flagged JOIN offsets ON offsets.block = CAST(floor(offered_at / 900.0) AS BIGINT)
+WITH counted AS (
+    SELECT facts.*, offered_at + offsets.offset_s AS local_s,
+           coalesce(answered_at, abandoned_at) - offered_at AS wait_s,
+           coalesce(next_same_need_at - offered_at <= ?, false) AS repeat_contact,
+           coalesce(previous_complaint_at >= ?, false) AS repeat_complaint
+    FROM facts JOIN offsets ON offsets.block = CAST(floor(offered_at / 900.0) AS BIGINT)
     WHERE offered_at >= ? AND offered_at < ?{where}
 )
 SELECT {_bucket_sql(grain)} AS bucket, {_KEYS[group_by]} AS key,
@@ -257,9 +255,9 @@ class AnalyticalStore:
             {"block": blocks.astype(np.int64), "offset_s": utc_offsets_s(blocks * 900.0, tz)}
         )
         self.con.register("offsets", offsets)
+        # the numpy path sees complaints back to since − window (service._facts): the same here
         lookback = since_s - params.repeat_complaint_window_s
-        lookahead = until_s + params.fcr_window_s
-        args: list[Any] = [lookback, lookahead, params.fcr_window_s, since_s, until_s]
+        args: list[Any] = [params.fcr_window_s, lookback, since_s, until_s]
         args += list(active.values())
         args += [params.short_abandon_s, params.service_level_threshold_s, CSAT_SATISFIED_MIN]
         rows = self.con.execute(_totals_sql(grain, group_by, list(active)), args).fetchall()
