@@ -9,8 +9,9 @@ Two stages, both SQL:
    This is done once per export of the log (a Parquet file written by
    `export_events_parquet`, or rows handed in memory), not per report.
 2. **Report** (`_totals_sql`): the repeat flags from those two times and the KPI windows, the
-   local bucket through a table of UTC offsets per quarter hour, and the `KpiTotals` sums per
-   (bucket, key) in one GROUP BY; `domain.kpi.report_kpis` turns them into ratios as for the
+   local bucket, and the `KpiTotals` sums per
+   (bucket, key) in one GROUP BY (the time zone's offset is a constant, or a CASE over the
+   DST changes of the range); `domain.kpi.report_kpis` turns them into ratios as for the
    numpy path.
 
 Why this path (bench/reports.py measures it; see its docstring for the figures): a report over
@@ -139,15 +140,29 @@ def _bucket_sql(grain: str) -> str:
     raise ValueError(f"unknown grain {grain!r}")
 
 
-def _totals_sql(grain: str, group_by: str, filters: Sequence[str]) -> str:
+def _offset_sql(since_s: float, until_s: float, tz: str) -> str:
+    """The UTC offset of `tz` at offered_at as a SQL expression over [since_s, until_s): a
+    constant, or a CASE over the few DST changes inside the range (no join per row)."""
+    blocks = np.arange(np.floor(since_s / 900.0), np.ceil(until_s / 900.0) + 1) * 900.0
+    offsets = utc_offsets_s(blocks, tz)
+    changes = np.flatnonzero(np.diff(offsets)) + 1
+    if len(changes) == 0:
+        return repr(float(offsets[0]))
+    arms = " ".join(
+        f"WHEN offered_at < {float(blocks[i])!r} THEN {float(offsets[i - 1])!r}" for i in changes
+    )
+    return f"(CASE {arms} ELSE {float(offsets[-1])!r} END)"
+
+
+def _totals_sql(grain: str, group_by: str, filters: Sequence[str], offset_sql: str) -> str:
     where = "".join(f" AND {_FILTERS[name]} = ?" for name in filters)
     return f"""
 WITH counted AS (
-    SELECT facts.*, offered_at + offsets.offset_s AS local_s,
+    SELECT facts.*, offered_at + {offset_sql} AS local_s,
            coalesce(answered_at, abandoned_at) - offered_at AS wait_s,
            coalesce(next_same_need_at - offered_at <= ?, false) AS repeat_contact,
            coalesce(previous_complaint_at >= ?, false) AS repeat_complaint
-    FROM facts JOIN offsets ON offsets.block = CAST(floor(offered_at / 900.0) AS BIGINT)
+    FROM facts
     WHERE offered_at >= ? AND offered_at < ?{where}
 )
 SELECT {_bucket_sql(grain)} AS bucket, {_KEYS[group_by]} AS key,
@@ -250,18 +265,13 @@ class AnalyticalStore:
         window serve as repeat contacts, earlier ones up to the repeat-complaint window as
         earlier complaints."""
         active = {k: v for k, v in (filters or {}).items() if v is not None}
-        blocks = np.arange(np.floor(since_s / 900.0), np.ceil(until_s / 900.0) + 1)
-        offsets = pa.table(
-            {"block": blocks.astype(np.int64), "offset_s": utc_offsets_s(blocks * 900.0, tz)}
-        )
-        self.con.register("offsets", offsets)
         # the numpy path sees complaints back to since − window (service._facts): the same here
         lookback = since_s - params.repeat_complaint_window_s
         args: list[Any] = [params.fcr_window_s, lookback, since_s, until_s]
         args += list(active.values())
         args += [params.short_abandon_s, params.service_level_threshold_s, CSAT_SATISFIED_MIN]
-        rows = self.con.execute(_totals_sql(grain, group_by, list(active)), args).fetchall()
-        self.con.unregister("offsets")
+        sql = _totals_sql(grain, group_by, list(active), _offset_sql(since_s, until_s, tz))
+        rows = self.con.execute(sql, args).fetchall()
         result: dict[CellKey, KpiTotals] = {}
         for bucket, key, *sums in rows:
             totals = KpiTotals(*(float(v) if isinstance(v, float) else int(v) for v in sums))
