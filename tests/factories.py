@@ -22,6 +22,7 @@ from lianluo.models import (
     Message,
     Partner,
     Queue,
+    SavedReport,
     Skill,
     Tenant,
     User,
@@ -45,6 +46,7 @@ class TenantWorld:
     agents: dict[str, Agent] = field(default_factory=dict)
     skills: dict[str, Skill] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    saved_reports: dict[str, SavedReport] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,6 +218,19 @@ def _tenant_world(session: Session, slug: str, with_partners: bool) -> TenantWor
                 capacity={"chat": 3},
             )
             session.add(w.agents[code])
+    session.flush()
+    # reports: a saved report of the tenant and one of each partner
+    for code, partner in [("general", None), *w.partners.items()]:
+        owner = w.users["admin" if partner is None else f"{code}_admin"]
+        w.saved_reports[code] = SavedReport(
+            tenant_id=tenant.id,
+            partner_id=partner.id if partner else None,
+            owner_id=owner.id,
+            name=f"{slug} {code} daily",
+            params={"grain": "day", "group_by": "queue", "days": 1},
+            recipients=[f"boss@{slug}.example.com"],
+        )
+        session.add(w.saved_reports[code])
     session.flush()
     return w
 

@@ -121,6 +121,12 @@ PARAMS: dict[str, ParamFill] = {
         lambda w: w.a.contacts["general"].id,
         lambda w: w.a.contacts["p"].id,
     ),
+    "report_id": _tenant_or_partner(
+        lambda w: w.b.saved_reports["general"].id,
+        lambda w: w.a.saved_reports["q"].id,
+        lambda w: w.a.saved_reports["general"].id,
+        lambda w: w.a.saved_reports["p"].id,
+    ),
     "actor_id": _tenant_or_partner(
         lambda w: w.b.users["admin"].id,
         lambda w: w.a.users["q_admin"].id,
@@ -279,6 +285,19 @@ ROUTES: dict[tuple[str, str], Case] = {
         crosses=(("agent_id",),),
     ),
     ("GET", "/wfm"): Case(),
+    # reports
+    ("GET", "/api/v1/reports/historical"): Case(),
+    ("GET", "/api/v1/reports/historical/export"): Case(),
+    ("GET", "/api/v1/reports/contacts"): Case(),
+    ("GET", "/api/v1/reports/agents/{agent_id}/scorecard"): Case(),
+    ("GET", "/api/v1/reports/me/scorecard"): Case(),
+    ("GET", "/api/v1/reports/saved"): Case(),
+    ("POST", "/api/v1/reports/saved"): Case(
+        body=lambda i: {"name": "weekly", "recipients": ["boss@example.com"]}
+    ),
+    ("DELETE", "/api/v1/reports/saved/{report_id}"): Case(),
+    ("POST", "/api/v1/reports/saved/{report_id}/send"): Case(),
+    ("GET", "/reports"): Case(),
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).

@@ -81,7 +81,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
             router_loop = RouterLoop(runtime_of(app.state.ctx), app.state.ctx.engine)
             router_loop.start()
         # --- end routing ---
+        # --- reports: saved reports e-mailed on a schedule ---
+        reports_loop = None
+        if os.environ.get("LIANLUO_SERVE") == "1" and app.state.ctx.settings.smtp_host:
+            from lianluo.reports.scheduler import SchedulerLoop
+
+            reports_loop = SchedulerLoop(app.state.ctx.sessions, app.state.ctx.settings)
+            reports_loop.start()
+        # --- end reports ---
         yield
+        if reports_loop is not None:
+            reports_loop.stop()
         if router_loop is not None:
             router_loop.stop()
         if context is None:  # we built it, we close it
@@ -107,6 +117,8 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.customers.endpoints import router as customers_router
     from lianluo.events.endpoints import router as events_router
     from lianluo.queues.endpoints import router as queues_router
+    from lianluo.reports.endpoints import router as reports_router
+    from lianluo.reports.pages import router as reports_pages_router
     from lianluo.routing.endpoints import router as routing_router
     from lianluo.tenants.endpoints import router as tenants_router
     from lianluo.users.endpoints import router as users_router
@@ -138,6 +150,8 @@ def _include_routers(app: FastAPI) -> None:
         events_router,
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
+        reports_router,  # reports
+        reports_pages_router,  # reports
         pages_router,
     ):
         app.include_router(router)

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     nats_url: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # e-mail of saved reports (reports/scheduler.py); no host: saved reports are not sent
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "lianluo@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    reports_scheduler_interval_s: float = Field(default=60.0, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
@@ -41,6 +43,15 @@ class ContactRepository:
         return session.execute(
             select(func.count()).where(Leg.contact_id == contact_id)
         ).scalar_one()
+
+    def leg_times(self, session: Session, contact_id: str) -> tuple[float, float, datetime | None]:
+        """Talk and hold seconds of all legs of a contact, and when its last leg ended."""
+        talk, hold, last_end = session.execute(
+            select(func.sum(Leg.talk_s), func.sum(Leg.hold_s), func.max(Leg.ended_at)).where(
+                Leg.contact_id == contact_id
+            )
+        ).one()
+        return float(talk or 0.0), float(hold or 0.0), last_end
 
     def wrapping_up(self, session: Session, agent_id: str, except_id: str) -> int:
         return session.execute(

@@ -238,6 +238,10 @@ class ContactService:
             if (contact.answered_at)
             else None
         )
+        # Handle times ride on the event so reports read them from the log alone: talk and
+        # hold from the legs, after-contact work from the end of the last leg until now.
+        talk_s, hold_s, last_leg_end = repo.leg_times(txn.session, contact.id)
+        acw_s = max(0.0, txn.now - last_leg_end.timestamp()) if last_leg_end else 0.0
         _event(
             txn,
             principal,
@@ -249,6 +253,9 @@ class ContactService:
             disposition=disposition,
             transferred=bool(contact.context.get("transfers")),
             legs=repo.legs(txn.session, contact.id),
+            talk_s=round(talk_s, 3),
+            hold_s=round(hold_s, 3),
+            acw_s=round(acw_s, 3),
         )
 
     # ---- the line ------------------------------------------------------------------------

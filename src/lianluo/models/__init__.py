@@ -11,6 +11,7 @@ from lianluo.models.message import Message
 from lianluo.models.partner import Partner
 from lianluo.models.queue import Queue
 from lianluo.models.routing_state import RoutingState
+from lianluo.models.saved_report import SavedReport
 from lianluo.models.skill import Skill
 from lianluo.models.tenant import Tenant
 from lianluo.models.user import Role, User
@@ -32,6 +33,7 @@ __all__ = [
     "Queue",
     "Role",
     "RoutingState",
+    "SavedReport",
     "Skill",
     "Tenant",
     "User",

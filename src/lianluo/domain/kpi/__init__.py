@@ -5,7 +5,9 @@ Build `ContactOutcome` records (or `OutcomeColumns` directly) from whatever happ
 denominator gives None.
 """
 
+from lianluo.domain.kpi.agent_time import STAFFED_STATES, staffed_time_s
 from lianluo.domain.kpi.formulas import (
+    CSAT_SATISFIED_MIN,
     DEFAULT_FCR_WINDOW_S,
     DEFAULT_REPEAT_COMPLAINT_WINDOW_S,
     DEFAULT_SERVICE_LEVEL_THRESHOLD_S,
@@ -17,9 +19,11 @@ from lianluo.domain.kpi.formulas import (
     average_handle_time_s,
     average_speed_of_answer_s,
     connect_rate,
+    csat,
     effectiveness,
     first_contact_resolution,
     occupancy,
+    over_the_head_complaint_rate,
     repeat_complaint_flags,
     repeat_complaint_rate,
     repeat_contact_flags,
@@ -27,15 +31,31 @@ from lianluo.domain.kpi.formulas import (
     summarize,
 )
 from lianluo.domain.kpi.intervals import (
+    GRAINS,
     IntervalKpis,
     interval_starts,
+    local_bucket_starts,
+    local_start_datetime,
     summarize_by,
     summarize_by_interval,
     utc_offsets_s,
 )
 from lianluo.domain.kpi.records import ContactOutcome, OutcomeColumns, OutcomeError
+from lianluo.domain.kpi.totals import KpiTotals, ReportKpis, report_kpis, totals_of
 
 __all__ = [
+    "STAFFED_STATES",
+    "staffed_time_s",
+    "CSAT_SATISFIED_MIN",
+    "GRAINS",
+    "KpiTotals",
+    "ReportKpis",
+    "csat",
+    "local_bucket_starts",
+    "local_start_datetime",
+    "over_the_head_complaint_rate",
+    "report_kpis",
+    "totals_of",
     "DEFAULT_FCR_WINDOW_S",
     "DEFAULT_REPEAT_COMPLAINT_WINDOW_S",
     "DEFAULT_SERVICE_LEVEL_THRESHOLD_S",

@@ -196,6 +196,27 @@ def occupancy(
     return _ratio(handling, handling + available)
 
 
+CSAT_SATISFIED_MIN = 4.0
+
+
+def csat(cols: OutcomeColumns, satisfied_min: float = CSAT_SATISFIED_MIN) -> float | None:
+    """客户满意度 CSAT = survey answers of `satisfied_min` or more on the 1–5 scale / answers.
+
+    The "top-two-box" share (4 or 5 out of 5) of the American Customer Satisfaction Index
+    practice; contacts without an answer are left out of both terms.
+    """
+    answered_survey = ~np.isnan(cols.csat_score)
+    satisfied = answered_survey & (np.nan_to_num(cols.csat_score) >= satisfied_min)
+    return _ratio(int(satisfied.sum()), int(answered_survey.sum()))
+
+
+def over_the_head_complaint_rate(cols: OutcomeColumns) -> float | None:
+    """越级投诉率 = complaints taken over the head of the contact center (to management, the
+    regulator, the press) / complaints (seed 001: 反复投诉与越级投诉的跟踪)."""
+    complaints = np.array([c is not None for c in cols.complaint_category], dtype=np.bool_)
+    return _ratio(int((complaints & cols.over_the_head).sum()), int(complaints.sum()))
+
+
 @dataclass(frozen=True, slots=True)
 class KpiParams:
     """The thresholds that give the KPIs their meaning in one center."""

@@ -111,3 +111,37 @@ def summarize_by(
         )
         for label in np.unique(labels)
     }
+
+
+GRAINS = ("15min", "30min", "60min", "day", "week", "month")
+GRAIN_S = {"15min": 900.0, "30min": 1800.0, "60min": 3600.0, "day": 86_400.0}
+# 1970-01-05 (local) was a Monday: weeks start on Monday (ISO 8601).
+_MONDAY_S = 4 * 86_400.0
+
+
+def local_bucket_starts(times_s: FloatArray, grain: str, tz: str | tzinfo = "UTC") -> FloatArray:
+    """The start of the local bucket of each epoch time, as *local wall-clock* seconds since
+    1970-01-01 00:00 local (so a day is always 86,400 of them, whatever the DST shifts).
+
+    `grain` is one of GRAINS; weeks start on Monday, months on the 1st. A contact counts in
+    the bucket where it was offered (a contact spanning midnight counts on its first day).
+    Turn a start back into a moment with `local_start_datetime`.
+    """
+    if grain not in GRAINS:
+        raise KpiError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+    times = np.asarray(times_s, dtype=np.float64)
+    local = times + utc_offsets_s(times, tz)
+    if grain in GRAIN_S:
+        return np.floor(local / GRAIN_S[grain]) * GRAIN_S[grain]
+    if grain == "week":
+        week = 7 * 86_400.0
+        return np.floor((local - _MONDAY_S) / week) * week + _MONDAY_S
+    months = np.floor(local).astype("datetime64[s]").astype("datetime64[M]")
+    return months.astype("datetime64[s]").astype(np.float64)
+
+
+def local_start_datetime(local_s: float, tz: str | tzinfo) -> datetime:
+    """The aware datetime of a local wall-clock start from `local_bucket_starts` (an hour
+    skipped by DST resolves forward; an hour repeated takes its first occurrence)."""
+    naive = datetime.fromtimestamp(local_s, tz=UTC).replace(tzinfo=None)
+    return naive.replace(tzinfo=_zone(tz))

@@ -50,6 +50,9 @@ class ContactOutcome:
     need_resolved_at: when the need (ticket) was closed, or None if still open; used by the
         repeat-complaint KPI ("open or recent complaint").
     tier: the customer value tier, e.g. "vip" or "standard" (客户分层).
+    csat_score: the customer's satisfaction survey answer on a 1–5 scale, or None if none.
+    over_the_head: the complaint went over the head of the normal channel (越级投诉: to a
+        manager, the regulator, the press) instead of being settled by the contact center.
     """
 
     contact_id: str
@@ -70,6 +73,8 @@ class ContactOutcome:
     complaint_category: str | None = None
     need_resolved_at: float | None = None
     tier: str = "standard"
+    csat_score: float | None = None
+    over_the_head: bool = False
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.offered_at):
@@ -86,6 +91,8 @@ class ContactOutcome:
         for name in ("talk_s", "hold_s", "acw_s"):
             if getattr(self, name) < 0:
                 raise OutcomeError(f"contact {self.contact_id}: {name} must be >= 0")
+        if self.csat_score is not None and not 1 <= self.csat_score <= 5:
+            raise OutcomeError(f"contact {self.contact_id}: csat_score must be in 1..5")
         if self.handled_end_to_end_by_first_agent and self.answered_at is None:
             raise OutcomeError(f"contact {self.contact_id}: handled end to end but never answered")
 
@@ -137,10 +144,14 @@ class OutcomeColumns:
     need_id: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
     complaint_category: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
     need_resolved_at: FloatArray = field(default_factory=lambda: np.empty(0))
+    csat_score: FloatArray = field(default_factory=lambda: np.empty(0))
+    over_the_head: BoolArray = field(default_factory=lambda: np.empty(0, dtype=np.bool_))
 
     def __post_init__(self) -> None:
         n = len(self.offered_at)
-        fill_nan = ("ended_at", "need_resolved_at")
+        fill_nan = ("ended_at", "need_resolved_at", "csat_score")
+        if len(self.over_the_head) == 0 and n:
+            object.__setattr__(self, "over_the_head", np.zeros(n, dtype=np.bool_))
         fill_none = ("customer_id", "need_id", "complaint_category")
         for name in fill_nan:
             if len(getattr(self, name)) == 0 and n:
@@ -184,6 +195,8 @@ class OutcomeColumns:
             need_id=labels("need_id"),
             complaint_category=labels("complaint_category"),
             need_resolved_at=_nan_if_none([o.need_resolved_at for o in outcomes]),
+            csat_score=_nan_if_none([o.csat_score for o in outcomes]),
+            over_the_head=np.array([o.over_the_head for o in outcomes], dtype=np.bool_),
             transferred=np.array([o.transferred for o in outcomes], dtype=np.bool_),
             handled_end_to_end_by_first_agent=np.array(
                 [o.handled_end_to_end_by_first_agent for o in outcomes], dtype=np.bool_

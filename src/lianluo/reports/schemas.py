@@ -1,0 +1,140 @@
+"""Request and response bodies of the reports API (/api/v1/reports/...)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+Grain = Literal["15min", "30min", "60min", "day", "week", "month"]
+GroupBy = Literal["none", "queue", "agent", "partner", "channel"]
+Outcome = Literal["all", "answered", "abandoned", "waiting"]
+ExportFormat = Literal["csv", "xlsx"]
+Every = Literal["daily", "weekly", "monthly"]
+
+MAX_RANGE_DAYS = 400
+
+
+class ReportQuery(BaseModel):
+    """What a report covers: local dates of the tenant's time zone, both ends included
+    (default: the last 7 days, today included)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    grain: Grain = "day"
+    group_by: GroupBy = "queue"
+    queue_id: str | None = Field(None, max_length=64)
+    agent_id: str | None = Field(None, max_length=64)
+    partner_id: str | None = Field(None, max_length=64)
+    channel: str | None = Field(None, max_length=16)
+
+    @model_validator(mode="after")
+    def _check_range(self) -> ReportQuery:
+        if self.date_from is None or self.date_to is None:
+            return self
+        if self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+        if (self.date_to - self.date_from).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"a report covers at most {MAX_RANGE_DAYS} days")
+        return self
+
+
+class Kpis(BaseModel):
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int = Field(description="abandoned inside the short-abandon threshold")
+    connect_rate: float | None
+    abandonment_rate: float | None
+    service_level: float | None
+    asa_s: float | None
+    aht_s: float | None
+    avg_talk_s: float | None
+    avg_hold_s: float | None
+    avg_acw_s: float | None
+    transfer_rate: float | None
+    effectiveness: float | None
+    fcr: float | None
+    complaints: int
+    repeat_complaint_rate: float | None
+    over_the_head_rate: float | None
+    csat: float | None
+    surveys: int
+    occupancy: float | None = Field(description="only when grouped by agent (or no group)")
+
+
+class ReportRow(BaseModel):
+    start: datetime = Field(description="bucket start, in the tenant's time zone")
+    end: datetime
+    key: str | None = Field(description="id of the group (queue, agent, partner) or channel")
+    label: str
+    kpis: Kpis
+
+
+class ReportOut(BaseModel):
+    timezone: str
+    grain: Grain
+    group_by: GroupBy
+    since: datetime
+    until: datetime
+    service_level_threshold_s: float
+    short_abandon_s: float
+    rows: list[ReportRow]
+    total: Kpis
+
+
+class ContactFact(BaseModel):
+    contact_id: str
+    offered_at: datetime
+    queue_id: str | None
+    agent_id: str | None
+    partner_id: str | None
+    channel: str
+    outcome: Outcome
+    wait_s: float | None
+    handle_s: float | None
+    transferred: bool
+    csat_score: float | None
+
+
+class Scorecard(BaseModel):
+    agent_id: str
+    name: str
+    since: datetime
+    until: datetime
+    handled: int
+    aht_s: float | None
+    avg_talk_s: float | None
+    avg_hold_s: float | None
+    avg_acw_s: float | None
+    fcr: float | None
+    effectiveness: float | None
+    csat: float | None
+    surveys: int
+    transfer_rate: float | None
+    occupancy: float | None
+    staffed_s: float
+    adherence: float | None = Field(
+        description="share of scheduled time in the scheduled activity; null: no WFM schedule "
+        "is stored for the agent"
+    )
+
+
+class SavedReportIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    grain: Grain = "day"
+    group_by: GroupBy = "queue"
+    days: int = Field(7, ge=1, le=92, description="the report covers the last `days` whole days")
+    queue_id: str | None = Field(None, max_length=64)
+    channel: str | None = Field(None, max_length=16)
+    format: ExportFormat = "xlsx"
+    every: Every = "daily"
+    recipients: list[EmailStr] = Field(min_length=1, max_length=50)
+
+
+class SavedReportOut(SavedReportIn):
+    id: str
+    owner_id: str | None
+    next_run_at: datetime
+    last_sent_at: datetime | None
