@@ -13,6 +13,10 @@ from lianluo.models.queue import Queue
 from lianluo.models.routing_state import RoutingState
 from lianluo.models.skill import Skill
 from lianluo.models.tenant import Tenant
+from lianluo.models.ticket import Ticket
+from lianluo.models.ticket_category import TicketCategory
+from lianluo.models.ticket_entry import TicketAttachment, TicketEntry, TicketFollowUp
+from lianluo.models.ticket_settings import TicketSettings
 from lianluo.models.user import Role, User
 
 __all__ = [
@@ -34,5 +38,11 @@ __all__ = [
     "RoutingState",
     "Skill",
     "Tenant",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCategory",
+    "TicketEntry",
+    "TicketFollowUp",
+    "TicketSettings",
     "User",
 ]
