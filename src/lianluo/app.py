@@ -81,7 +81,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
             router_loop = RouterLoop(runtime_of(app.state.ctx), app.state.ctx.engine)
             router_loop.start()
         # --- end routing ---
+        # --- tickets: the SLA sweep every minute in served processes ---
+        ticket_sweeper = None
+        if os.environ.get("LIANLUO_SERVE") == "1" or app.state.ctx.extras.get("ticket_sweeper"):
+            from lianluo.tickets.tasks import TicketSweeper
+
+            ticket_sweeper = TicketSweeper(app.state.ctx.sessions)
+            ticket_sweeper.start()
+        # --- end tickets ---
         yield
+        if ticket_sweeper is not None:  # tickets
+            ticket_sweeper.stop()
         if router_loop is not None:
             router_loop.stop()
         if context is None:  # we built it, we close it
@@ -109,6 +119,10 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.queues.endpoints import router as queues_router
     from lianluo.routing.endpoints import router as routing_router
     from lianluo.tenants.endpoints import router as tenants_router
+
+    # --- tickets: API and pages ---
+    from lianluo.tickets.endpoints import router as tickets_router
+    from lianluo.tickets.pages import router as tickets_pages_router
     from lianluo.users.endpoints import router as users_router
     from lianluo.web.pages import router as pages_router
     from lianluo.web.pages import static_files
@@ -118,6 +132,7 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.wfm.pages import router as wfm_pages_router
     from lianluo.wfm.pages import vendor_files
 
+    # --- end tickets ---
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
     app.mount("/static", static_files, name="static")
@@ -138,6 +153,8 @@ def _include_routers(app: FastAPI) -> None:
         events_router,
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
+        tickets_router,  # tickets
+        tickets_pages_router,  # tickets
         pages_router,
     ):
         app.include_router(router)

@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
+from lianluo.cli import tickets as tickets_cli
 from lianluo.cli import wfm as wfm_cli
 from lianluo.config import ConfigurationError, get_settings
 
@@ -17,6 +18,7 @@ users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(wfm_cli.app, name="wfm", help="Workforce management: forecast, staff, schedule.")
+app.add_typer(tickets_cli.app, name="tickets", help="Tickets: the SLA sweep.")
 try:
     from lianluo.cli import sim as sim_cli
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Double, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Double, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianluo.db.base import Base, IdMixin, IdType, TimestampMixin
@@ -36,6 +36,7 @@ class Ticket(IdMixin, TimestampMixin, Base):
     queue_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("queues.id"))
     owner_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("users.id"))
     first_owner_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("users.id"))
+    owners: Mapped[list[str]] = mapped_column(JSON, default=list)  # everyone who owned it
     created_by: Mapped[str | None] = mapped_column(IdType, ForeignKey("users.id"))
     over_the_head: Mapped[bool] = mapped_column(default=False)
     repeat_complaint: Mapped[bool] = mapped_column(default=False)

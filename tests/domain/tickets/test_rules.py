@@ -82,10 +82,11 @@ class TestOwnership:
 
     def test_reassignment_rules(self) -> None:
         fc, tiered = OwnershipModel.first_contact, OwnershipModel.tiered
-        assert not may_reassign(fc, by_supervisor=False, taking_it_oneself=True)
-        assert may_reassign(fc, by_supervisor=True, taking_it_oneself=False)
-        assert may_reassign(tiered, by_supervisor=False, taking_it_oneself=True)
-        assert not may_reassign(tiered, by_supervisor=False, taking_it_oneself=False)
+        assert not may_reassign(fc, by_supervisor=False, taking_it_oneself=True, owned=True)
+        assert may_reassign(fc, by_supervisor=False, taking_it_oneself=True, owned=False)
+        assert may_reassign(fc, by_supervisor=True, taking_it_oneself=False, owned=True)
+        assert may_reassign(tiered, by_supervisor=False, taking_it_oneself=True, owned=True)
+        assert not may_reassign(tiered, by_supervisor=False, taking_it_oneself=False, owned=True)
 
     def test_end_to_end(self) -> None:
         assert resolved_end_to_end("u1", "u1", 0)

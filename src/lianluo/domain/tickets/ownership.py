@@ -53,10 +53,13 @@ def escalate(model: OwnershipModel, tier: int, tiers_after_first: int) -> Escala
     return Escalation(EscalationKind.supervisor_alert, tier, tier, keeps_owner=True)
 
 
-def may_reassign(model: OwnershipModel, *, by_supervisor: bool, taking_it_oneself: bool) -> bool:
-    """first_contact: only a supervisor moves a ticket from its owner. tiered: an agent of the
-    current tier may pick it up (taking it oneself) and supervisors may assign anyone."""
-    if by_supervisor:
+def may_reassign(
+    model: OwnershipModel, *, by_supervisor: bool, taking_it_oneself: bool, owned: bool
+) -> bool:
+    """Anyone may take a ticket nobody owns and supervisors may assign anyone. Otherwise:
+    first_contact — the owner keeps it; tiered — an agent of the current tier may take it over
+    (the tier's skills are checked by the caller)."""
+    if by_supervisor or (taking_it_oneself and not owned):
         return True
     return model == OwnershipModel.tiered and taking_it_oneself
 

@@ -1,10 +1,10 @@
-"""tickets: work orders, categories, entries, attachments, follow-ups, settings
+"""tickets: work orders, categories, notes/replies, attachments, follow-ups, settings
 
 Revision ID: 0004
 Revises: 0002
 
 Attachments are kept in the database (ticket_attachments.data): see tickets/service.py.
-Create Date: 2026-11-23 12:32:47.366869
+Create Date: 2026-11-23 12:33:30.233423
 """
 
 from collections.abc import Sequence
@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("queue_id", sa.String(length=32), nullable=True),
         sa.Column("owner_id", sa.String(length=32), nullable=True),
         sa.Column("first_owner_id", sa.String(length=32), nullable=True),
+        sa.Column("owners", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=32), nullable=True),
         sa.Column("over_the_head", sa.Boolean(), nullable=False),
         sa.Column("repeat_complaint", sa.Boolean(), nullable=False),
