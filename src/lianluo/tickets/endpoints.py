@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile, status
@@ -21,7 +21,12 @@ from lianluo.tickets.service import ticket_service
 
 router = APIRouter(prefix="/api/v1")
 Paging = Annotated[PageParams, Depends(page_params)]
-IdQuery = Query(None, max_length=32, pattern=NO_NUL)
+
+
+def _id_query(description: str) -> Any:
+    return Query(None, max_length=32, pattern=NO_NUL, description=description)
+
+
 TAGS = ["tickets"]
 
 
@@ -123,10 +128,10 @@ def list_tickets(
     paging: Paging,
     status_: list[TicketStatus] | None = Query(None, alias="status"),
     priority: s.Priority | None = None,
-    category_id: str | None = IdQuery,
-    customer_id: str | None = IdQuery,
-    owner_id: str | None = IdQuery,
-    queue_id: str | None = IdQuery,
+    category_id: str | None = _id_query("a ticket category"),
+    customer_id: str | None = _id_query("a customer"),
+    owner_id: str | None = _id_query("a user owning tickets"),
+    queue_id: str | None = _id_query("the queue of the ticket's tier"),
     tier: int | None = Query(None, ge=0, le=s.MAX_TIERS),
     ownership_model: OwnershipModel | None = None,
     open: bool = Query(False, description="only new, in_progress and waiting_customer"),
