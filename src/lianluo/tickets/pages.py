@@ -4,7 +4,8 @@ with the session cookie (static/tickets.js)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,7 +16,7 @@ from lianluo.domain.tickets.sla import SlaState
 from lianluo.domain.tickets.states import ALLOWED, TicketStatus
 from lianluo.errors import NotFound, Unauthorized
 from lianluo.tickets import schemas as s
-from lianluo.tickets.repository import TicketFilters
+from lianluo.tickets.repository import TicketFilters, ticket_repository
 from lianluo.tickets.service import SUPERVISORS, ticket_service
 from lianluo.web.pages import render
 
@@ -30,6 +31,15 @@ BOARD_COLUMNS = [
 PAGE_LIMIT = 200
 
 
+def _to_login(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here[:500], safe='')}", status_code=303)
+
+
+def _tz(session: DbSession, tenant_id: str) -> ZoneInfo:
+    return ZoneInfo(ticket_repository.tenant_timezone(session, tenant_id))
+
+
 def _choice(value: str | None, allowed: list[str]) -> str | None:
     return value if value in allowed else None
 
@@ -39,7 +49,7 @@ def tickets_page(request: Request, session: DbSession, ctx: Context) -> Response
     try:
         principal = get_principal(request, session, ctx)
     except Unauthorized:
-        return RedirectResponse("/login?next=/tickets", status_code=303)
+        return _to_login(request)
     if not principal.has_any(CUSTOMER_READERS):
         return render(request, "tickets_forbidden.html", status_code=403)
     params = request.query_params
@@ -57,15 +67,15 @@ def tickets_page(request: Request, session: DbSession, ctx: Context) -> Response
         "mine": params.get("mine") == "1",
         "q": (params.get("q") or "").replace("\x00", "")[:100],
     }
+    # the board leaves merged duplicates out; the list shows whatever the filters ask
+    board_statuses = [str(c) for c in BOARD_COLUMNS] if view == "board" else []
     filters = TicketFilters(
-        status=[status] if status else [],
+        status=[status] if status else board_statuses,
         priority=chosen["priority"],
         category_id=chosen["category_id"],
         tier=chosen["tier"],
         owner_id=principal.user_id if chosen["mine"] else None,
         q=chosen["q"] or None,
-        # the board shows the working statuses by default; closed ones on request
-        open_only=view == "board" and not status,
     )
     items, total = ticket_service.list(session, principal, filters, chosen["sla"], 0, PAGE_LIMIT)
     query = urlencode(
@@ -86,6 +96,7 @@ def tickets_page(request: Request, session: DbSession, ctx: Context) -> Response
         priorities=[str(p) for p in s.Priority],
         sla_states=[str(x) for x in SlaState],
         username=principal.username,
+        tz=_tz(session, principal.tenant_id),
     )
 
 
@@ -94,7 +105,7 @@ def ticket_page(ticket_id: str, request: Request, session: DbSession, ctx: Conte
     try:
         principal = get_principal(request, session, ctx)
     except Unauthorized:
-        return RedirectResponse(f"/login?next=/tickets/{ticket_id[:64]}", status_code=303)
+        return _to_login(request)
     if not principal.has_any(CUSTOMER_READERS):
         return render(request, "tickets_forbidden.html", status_code=403)
     try:
@@ -109,4 +120,5 @@ def ticket_page(ticket_id: str, request: Request, session: DbSession, ctx: Conte
         is_supervisor=principal.has_any(SUPERVISORS),
         me=principal.user_id,
         username=principal.username,
+        tz=_tz(session, principal.tenant_id),
     )

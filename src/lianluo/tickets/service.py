@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -98,7 +98,7 @@ def sla_reading(ticket: Ticket, rules: TenantRules, now: datetime) -> s.SlaOut:
     reading = sla.read(rules.calendar, policy, _clock(ticket), now)
     return s.SlaOut(
         state=reading.state,
-        due_at=reading.due_at,
+        due_at=reading.due_at.astimezone(UTC),
         remaining_s=round(reading.remaining_s, 3),
         breaches=ticket.breaches,
     )
@@ -118,7 +118,7 @@ def _start_clock(ticket: Ticket, rules: TenantRules, now: datetime) -> None:
     ticket.sla_paused_s = 0.0
     ticket.sla_warned_at = None
     ticket.sla_breached_at = None
-    ticket.sla_due_at = sla.due_at(rules.calendar, policy, _clock(ticket))
+    ticket.sla_due_at = sla.due_at(rules.calendar, policy, _clock(ticket)).astimezone(UTC)
 
 
 def _refresh_due(ticket: Ticket, rules: TenantRules) -> None:
@@ -126,7 +126,7 @@ def _refresh_due(ticket: Ticket, rules: TenantRules) -> None:
         ticket.sla_due_at = None
         return
     policy = sla.SlaPolicy(ticket.sla_target_s, ticket.sla_warn_before_s)
-    ticket.sla_due_at = sla.due_at(rules.calendar, policy, _clock(ticket))
+    ticket.sla_due_at = sla.due_at(rules.calendar, policy, _clock(ticket)).astimezone(UTC)
 
 
 def _tier_name(ticket: Ticket, category: TicketCategory | None) -> str:
@@ -781,6 +781,7 @@ class TicketService:
         else:
             calendar = rules_of(session, principal.tenant_id).calendar
             due = calendar.add_business(now, data.in_business_s or DEFAULT_CALLBACK_S)
+            due = due.astimezone(UTC)
         followup = TicketFollowUp(
             tenant_id=ticket.tenant_id,
             ticket_id=ticket.id,
