@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -27,7 +28,7 @@ def _id_query(description: str) -> Any:
     return Query(None, max_length=32, pattern=NO_NUL, description=description)
 
 
-TAGS = ["tickets"]
+TAGS: list[str | Enum] = ["tickets"]
 
 
 # ---- settings and categories -------------------------------------------------------------------

@@ -4,6 +4,7 @@ with the session cookie (static/tickets.js)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -58,7 +59,7 @@ def tickets_page(request: Request, session: DbSession, ctx: Context) -> Response
     category_ids = [c.id for c in categories]
     status = _choice(params.get("status"), [str(x) for x in TicketStatus])
     tier_text = params.get("tier", "")
-    chosen = {
+    chosen: dict[str, Any] = {
         "status": status,
         "priority": _choice(params.get("priority"), [str(p) for p in s.Priority]),
         "category_id": _choice(params.get("category_id"), category_ids),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -283,7 +284,7 @@ class TicketRepository:
         )
         return rows.scalars().all(), total
 
-    def history(self, session: Session, ticket: Ticket, limit: int = 500) -> list[Event]:
+    def history(self, session: Session, ticket: Ticket, limit: int = 500) -> builtins.list[Event]:
         """ticket.* events of this ticket, oldest first. Events name the customer, so the
         customer's events are the index; the ticket id sits in the payload."""
         rows = session.execute(

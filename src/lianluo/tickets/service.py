@@ -14,6 +14,7 @@ server processes share it without a shared disk. The size limit (5 MiB) keeps th
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -934,7 +935,7 @@ class TicketService:
 
     def briefs_for_customer(
         self, session: Session, principal: Principal, customer_id: str, limit: int = 50
-    ) -> list[s.TicketBrief]:
+    ) -> builtins.list[s.TicketBrief]:
         """The customer's tickets for the 360 view (the caller has read the customer)."""
         return [
             s.TicketBrief(
