@@ -275,6 +275,8 @@ def add_tickets(session: Session, w: TenantWorld) -> None:
                 sla_target_s=24 * 3600,
                 sla_warn_before_s=4 * 3600,
                 sla_started_at=now,
+                sla_warn_at=now + timedelta(hours=20),
+                sla_due_at=now + timedelta(hours=24),
             )
             session.add(ticket)
             session.flush()

@@ -56,6 +56,8 @@ def _seed(url: str) -> tuple[str, str]:
                     sla_target_s=3600,
                     sla_warn_before_s=600,
                     sla_started_at=late,
+                    sla_warn_at=late + timedelta(minutes=50),
+                    sla_due_at=late + timedelta(hours=1),
                 )
                 session.add(ticket)
                 session.flush()

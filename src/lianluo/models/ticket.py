@@ -14,6 +14,8 @@ class Ticket(IdMixin, TimestampMixin, Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_tenant_status", "tenant_id", "status", "sla_due_at"),
+        Index("ix_tickets_sla_warn", "status", "sla_warn_at"),
+        Index("ix_tickets_sla_due", "status", "sla_due_at"),
         Index("ix_tickets_customer", "tenant_id", "customer_id", "category_id", "created_at"),
         Index("ix_tickets_owner", "tenant_id", "owner_id", "status"),
     )
@@ -47,6 +49,8 @@ class Ticket(IdMixin, TimestampMixin, Base):
     sla_started_at: Mapped[datetime]
     sla_paused_since: Mapped[datetime | None]
     sla_paused_s: Mapped[float] = mapped_column(Double, default=0.0)
+    # when the running clock turns amber and red: what the sweep's query selects on
+    sla_warn_at: Mapped[datetime | None]
     sla_due_at: Mapped[datetime | None]
     sla_warned_at: Mapped[datetime | None]
     sla_breached_at: Mapped[datetime | None]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
@@ -166,14 +166,31 @@ class TicketRepository:
             .limit(limit)
         ).all()
 
-    def running(self, session: Session, tenant_id: str | None) -> Sequence[Ticket]:
-        """Tickets whose SLA clock runs and has not breached yet: what a sweep checks."""
+    def running(self, session: Session, tenant_id: str | None, now: datetime) -> Sequence[Ticket]:
+        """Running clocks that are due to warn or to breach by `now`: what a sweep acts on.
+        The stored warning and due times come from the same calendar as the domain's reading,
+        which makes the final decision."""
         query = select(Ticket).where(
-            Ticket.status.in_(("new", "in_progress")), Ticket.sla_breached_at.is_(None)
+            Ticket.status.in_(("new", "in_progress")),
+            or_(
+                and_(Ticket.sla_warned_at.is_(None), Ticket.sla_warn_at <= now),
+                and_(Ticket.sla_breached_at.is_(None), Ticket.sla_due_at <= now),
+            ),
         )
         if tenant_id is not None:
             query = query.where(Ticket.tenant_id == tenant_id)
         return session.execute(query.order_by(Ticket.tenant_id, Ticket.id)).scalars().all()
+
+    def open_of_tenant(self, session: Session, tenant_id: str) -> Sequence[Ticket]:
+        return (
+            session.execute(
+                select(Ticket).where(
+                    Ticket.tenant_id == tenant_id, Ticket.status.in_(OPEN_STATUSES)
+                )
+            )
+            .scalars()
+            .all()
+        )
 
     def created_between(
         self, session: Session, principal: Principal, since: datetime, until: datetime

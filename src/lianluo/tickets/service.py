@@ -119,15 +119,19 @@ def _start_clock(ticket: Ticket, rules: TenantRules, now: datetime) -> None:
     ticket.sla_paused_s = 0.0
     ticket.sla_warned_at = None
     ticket.sla_breached_at = None
-    ticket.sla_due_at = sla.due_at(rules.calendar, policy, _clock(ticket)).astimezone(UTC)
+    _refresh_due(ticket, rules)
 
 
 def _refresh_due(ticket: Ticket, rules: TenantRules) -> None:
+    """Keep the stored warning and due times in step with the clock (the sweep selects on
+    them); a paused or finished clock has neither."""
     if ticket.sla_paused_since is not None or ticket.status not in states.OPEN:
-        ticket.sla_due_at = None
+        ticket.sla_warn_at = ticket.sla_due_at = None
         return
     policy = sla.SlaPolicy(ticket.sla_target_s, ticket.sla_warn_before_s)
-    ticket.sla_due_at = sla.due_at(rules.calendar, policy, _clock(ticket)).astimezone(UTC)
+    clock = _clock(ticket)
+    ticket.sla_warn_at = sla.warn_at(rules.calendar, policy, clock).astimezone(UTC)
+    ticket.sla_due_at = sla.due_at(rules.calendar, policy, clock).astimezone(UTC)
 
 
 def _tier_name(ticket: Ticket, category: TicketCategory | None) -> str:
@@ -157,6 +161,11 @@ class TicketService:
         row.makeup_days = [d.isoformat() for d in sorted(set(data.makeup_days))]
         row.sla = {str(k): v.model_dump() for k, v in data.sla.items()}
         row.repeat_window_days = data.repeat_window_days
+        session.flush()
+        # a new calendar (holidays added, say) moves the due times of open tickets
+        rules = rules_of(session, principal.tenant_id)
+        for ticket in repo.open_of_tenant(session, principal.tenant_id):
+            _refresh_due(ticket, rules)
         session.flush()
         event_service.append(
             session, principal.tenant_id, "ticket.settings_changed", actor=principal
@@ -741,7 +750,7 @@ class TicketService:
         previous = duplicate.status
         duplicate.status = str(TicketStatus.merged)
         duplicate.merged_into_id = target.id
-        duplicate.sla_due_at = None
+        duplicate.sla_warn_at = duplicate.sla_due_at = None
         target.owners = [*target.owners, *(o for o in duplicate.owners if o not in target.owners)]
         session.flush()
         self._event(
@@ -846,7 +855,7 @@ class TicketService:
         now = now or utcnow()
         counts = dict(checked=0, warned=0, breached=0, escalated=0, supervisor_alerts=0)
         rules_by_tenant: dict[str, TenantRules] = {}
-        for ticket in repo.running(session, tenant_id):
+        for ticket in repo.running(session, tenant_id, now):
             rules = rules_by_tenant.get(ticket.tenant_id)
             if rules is None:
                 rules = rules_by_tenant[ticket.tenant_id] = rules_of(session, ticket.tenant_id)

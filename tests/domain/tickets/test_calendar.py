@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lianluo.domain.tickets.calendar import BusinessCalendar, CalendarError
-from lianluo.domain.tickets.sla import SlaClock, SlaPolicy, SlaState, actions_due, read
+from lianluo.domain.tickets.sla import SlaClock, SlaPolicy, SlaState, actions_due, read, warn_at
 
 SH = ZoneInfo("Asia/Shanghai")
 WEEKDAY = [["09:00", "12:00"], ["13:00", "18:00"]]  # 8 business hours
@@ -187,3 +187,22 @@ def test_a_pause_never_brings_the_due_time_forward(
     paused_at = CAL.add_business(start, pause_after)
     resumed = clock.pause(paused_at).resume(CAL, paused_at + timedelta(seconds=waited_s))
     assert read(CAL, POLICY, resumed, paused_at).due_at >= due_before
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=starts, offset_s=st.integers(0, 20 * 24 * H))
+def test_stored_warning_and_due_times_agree_with_the_reading(
+    start: datetime, offset_s: int
+) -> None:
+    """The sweep selects on warn_at and due_at; the reading must agree with them."""
+    clock = SlaClock(start)
+    warn, due = warn_at(CAL, POLICY, clock), read(CAL, POLICY, clock, start).due_at
+    assert warn <= due
+    now = start + timedelta(seconds=offset_s)
+    state = read(CAL, POLICY, clock, now).state
+    if now >= due:
+        assert state == SlaState.breached
+    elif now >= warn:
+        assert state == SlaState.warning
+    else:
+        assert state == SlaState.ok

@@ -74,6 +74,13 @@ def due_at(calendar: BusinessCalendar, policy: SlaPolicy, clock: SlaClock) -> da
     return calendar.add_business(clock.started_at, policy.target_s + clock.paused_business_s)
 
 
+def warn_at(calendar: BusinessCalendar, policy: SlaPolicy, clock: SlaClock) -> datetime:
+    """When a running clock turns amber: `warn_before_s` business seconds before it is due."""
+    return calendar.add_business(
+        clock.started_at, policy.target_s - policy.warn_before_s + clock.paused_business_s
+    )
+
+
 def read(
     calendar: BusinessCalendar, policy: SlaPolicy, clock: SlaClock, now: datetime
 ) -> SlaReading:

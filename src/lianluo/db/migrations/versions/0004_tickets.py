@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0002
 
 Attachments are kept in the database (ticket_attachments.data): see tickets/service.py.
-Create Date: 2026-11-23 12:33:30.233423
+Create Date: 2026-11-23 12:49:46.579226
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("sla_started_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sla_paused_since", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sla_paused_s", sa.Double(), nullable=False),
+        sa.Column("sla_warn_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sla_due_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sla_warned_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sla_breached_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
@@ -150,6 +151,8 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_tickets_owner", ["tenant_id", "owner_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_partner_id"), ["partner_id"], unique=False)
+        batch_op.create_index("ix_tickets_sla_due", ["status", "sla_due_at"], unique=False)
+        batch_op.create_index("ix_tickets_sla_warn", ["status", "sla_warn_at"], unique=False)
         batch_op.create_index(
             "ix_tickets_tenant_status", ["tenant_id", "status", "sla_due_at"], unique=False
         )
@@ -252,6 +255,8 @@ def downgrade() -> None:
     op.drop_table("ticket_attachments")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_tenant_status")
+        batch_op.drop_index("ix_tickets_sla_warn")
+        batch_op.drop_index("ix_tickets_sla_due")
         batch_op.drop_index(batch_op.f("ix_tickets_partner_id"))
         batch_op.drop_index("ix_tickets_owner")
         batch_op.drop_index("ix_tickets_customer")
