@@ -128,7 +128,12 @@ class TestFirstContactOwnership:
         assert move(client, world, agent, tid, "closed").json()["status"] == "closed"
 
         detail = client.get(f"{API}/tickets/{tid}", headers=h(world, agent)).json()
-        assert [e["kind"] for e in detail["entries"]] == ["note", "reply"]
+        # the escalation's reason is kept as an internal note (not in the event log)
+        assert [(e["kind"], e["body"][:3]) for e in detail["entries"]] == [
+            ("note", "需要计"),
+            ("note", "计费部"),
+            ("reply", "您好，"),
+        ]
         assert [x["type"] for x in detail["history"]] == [
             "ticket.created",
             "ticket.escalated",
@@ -516,7 +521,9 @@ class TestTicketLife:
         )
         assert refused.status_code == 409
 
-    def test_we_will_call_you_back(self, client: Any, world: Any) -> None:
+    def test_we_will_call_you_back(
+        self, client: Any, world: Any, sessions: sessionmaker[Session], session: Session
+    ) -> None:
         w = world.a
         tid = w.tickets["general"].id
         agent = w.users["agent"]
@@ -530,6 +537,12 @@ class TestTicketLife:
         assert followup["owner_id"] == agent.id
         mine = client.get(f"{API}/tickets/followups", headers=h(world, agent)).json()
         assert followup["id"] in [f["id"] for f in mine["items"]]
+        # when they fall due, the sweep tells the owners, once: tenant A's three seeded
+        # call-backs and this one
+        later = utcnow() + timedelta(days=40)
+        assert sweep_once(sessions, now=later, tenant_id=w.tenant.id).callbacks_due == 4
+        assert sweep_once(sessions, now=later, tenant_id=w.tenant.id).callbacks_due == 0
+        assert event_types(session, tid).count("ticket.callback_due") == 2
         done = client.post(
             f"{API}/tickets/followups/{followup['id']}/done", headers=h(world, agent)
         )

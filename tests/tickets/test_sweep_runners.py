@@ -105,6 +105,7 @@ def test_cli_sweep(tmp_path: Path) -> None:
         "breached": 2,
         "escalated": 1,
         "supervisor_alerts": 1,
+        "callbacks_due": 0,
     }
     assert _state(url, tiered_id) == (
         1,

@@ -52,4 +52,5 @@ class TicketFollowUp(IdMixin, Base):
     due_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(String(500), default="")
     done_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]  # when the sweep told the owner it was due
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

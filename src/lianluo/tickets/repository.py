@@ -181,6 +181,18 @@ class TicketRepository:
             query = query.where(Ticket.tenant_id == tenant_id)
         return session.execute(query.order_by(Ticket.tenant_id, Ticket.id)).scalars().all()
 
+    def followups_due(
+        self, session: Session, tenant_id: str | None, now: datetime
+    ) -> Sequence[TicketFollowUp]:
+        query = select(TicketFollowUp).where(
+            TicketFollowUp.done_at.is_(None),
+            TicketFollowUp.notified_at.is_(None),
+            TicketFollowUp.due_at <= now,
+        )
+        if tenant_id is not None:
+            query = query.where(TicketFollowUp.tenant_id == tenant_id)
+        return session.execute(query.order_by(TicketFollowUp.due_at)).scalars().all()
+
     def open_of_tenant(self, session: Session, tenant_id: str) -> Sequence[Ticket]:
         return (
             session.execute(

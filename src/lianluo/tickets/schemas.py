@@ -335,6 +335,7 @@ class SweepOut(BaseModel):
     breached: int
     escalated: int
     supervisor_alerts: int
+    callbacks_due: int = Field(description="promised call-backs that fell due (owner told)")
 
 
 class ModelMetricsOut(BaseModel):
@@ -348,8 +349,9 @@ class ModelMetricsOut(BaseModel):
     median_duration_s: float | None
     reopened_tickets: int
     reopen_rate: float | None
+    complaints: int
     repeat_complaints: int
-    repeat_complaint_rate: float | None
+    repeat_complaint_rate: float | None = Field(description="反复投诉率: repeats / complaints")
     over_the_head_complaints: int
     follow_up_staff: int = Field(description="people other than first owners who owned tickets")
     mean_csat: float | None

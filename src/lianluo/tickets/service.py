@@ -613,6 +613,16 @@ class TicketService:
             OwnershipModel(ticket.ownership_model), ticket.tier, len(tiers)
         )
         ticket.escalations += 1
+        if reason and principal is not None:  # free text stays on the ticket, not in the log
+            session.add(
+                TicketEntry(
+                    tenant_id=ticket.tenant_id,
+                    ticket_id=ticket.id,
+                    kind="note",
+                    author_id=principal.user_id,
+                    body=reason,
+                )
+            )
         if decision.kind == EscalationKind.next_tier:
             ticket.tier = decision.to_tier
             ticket.tier_changes += 1
@@ -631,7 +641,7 @@ class TicketService:
             from_tier=decision.from_tier,
             to_tier=decision.to_tier,
             automatic=automatic,
-            reason=reason[:200],
+            reason="sla_breached" if automatic else "by_hand",
         )
         return decision
 
@@ -851,9 +861,12 @@ class TicketService:
     ) -> s.SweepOut:
         """Warn before, and act on, SLA breaches: each clock warns once and breaches once; a
         breach escalates by the category's ownership model (next tier, or a supervisor alert).
+        Promised call-backs that fell due are announced to their owners, once.
         Called by the server loop (tickets/tasks.py), `lianluo tickets sweep` and the API."""
         now = now or utcnow()
-        counts = dict(checked=0, warned=0, breached=0, escalated=0, supervisor_alerts=0)
+        counts = dict(
+            checked=0, warned=0, breached=0, escalated=0, supervisor_alerts=0, callbacks_due=0
+        )
         rules_by_tenant: dict[str, TenantRules] = {}
         for ticket in repo.running(session, tenant_id, now):
             rules = rules_by_tenant.get(ticket.tenant_id)
@@ -885,6 +898,20 @@ class TicketService:
                     counts["escalated"] += 1
                 else:
                     counts["supervisor_alerts"] += 1
+        for followup in repo.followups_due(session, tenant_id, now):
+            # "we will call you back" fell due: tell its owner once (the desktop listens)
+            followup.notified_at = now
+            counts["callbacks_due"] += 1
+            ticket = session.get(Ticket, followup.ticket_id)
+            if ticket is not None:
+                self._event(
+                    session,
+                    None,
+                    ticket,
+                    "ticket.callback_due",
+                    followup_id=followup.id,
+                    followup_owner_id=followup.owner_id,
+                )
         session.flush()
         return s.SweepOut(**counts)
 
@@ -905,6 +932,9 @@ class TicketService:
         if until - since > timedelta(days=3 * 366):
             raise Unprocessable("a period of at most three years")
         rows = repo.created_between(session, principal, since, until)
+        complaint_categories = {
+            c.id for c in repo.categories(session, principal.tenant_id)[0] if c.is_complaint
+        }
         facts = [
             metrics.TicketFacts(
                 model=OwnershipModel(t.ownership_model),
@@ -916,6 +946,7 @@ class TicketService:
                 reopens=t.reopens,
                 repeat_complaint=t.repeat_complaint,
                 workers=frozenset(t.owners),
+                is_complaint=t.category_id in complaint_categories,
             )
             for t in rows
         ]
@@ -933,6 +964,7 @@ class TicketService:
                     median_duration_s=m.median_duration_s,
                     reopened_tickets=m.reopened_tickets,
                     reopen_rate=m.reopen_rate,
+                    complaints=m.complaints,
                     repeat_complaints=m.repeat_complaints,
                     repeat_complaint_rate=m.repeat_complaint_rate,
                     over_the_head_complaints=sum(1 for t in mine if t.over_the_head),

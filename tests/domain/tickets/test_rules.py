@@ -141,6 +141,7 @@ def test_metrics_per_model() -> None:
             tier_changes=2,
             reopens=1,
             repeat_complaint=True,
+            is_complaint=True,
             workers=frozenset({"c", "d", "e"}),
         ),
     ]
@@ -152,5 +153,6 @@ def test_metrics_per_model() -> None:
     assert metrics[fc].follow_up_staff == 0
     assert metrics[tiered].effectiveness == 0.0
     assert metrics[tiered].reopen_rate == 0.5
-    assert metrics[tiered].repeat_complaint_rate == 0.5
+    assert metrics[tiered].complaints == 1
+    assert metrics[tiered].repeat_complaint_rate == 1.0
     assert metrics[tiered].follow_up_staff == 3  # b, d, e

@@ -23,6 +23,7 @@ class TicketFacts:
     reopens: int
     repeat_complaint: bool
     workers: frozenset[str] = field(default_factory=frozenset)  # everyone who owned it
+    is_complaint: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,8 @@ class ModelMetrics:
     reopened_tickets: int
     reopen_rate: float | None  # reopened / resolved
     repeat_complaints: int
-    repeat_complaint_rate: float | None  # repeat complaints / tickets
+    complaints: int
+    repeat_complaint_rate: float | None  # repeat complaints / complaints (DESIGN.md KPI table)
     follow_up_staff: int  # distinct people, other than first owners, who owned a ticket
 
 
@@ -52,7 +54,8 @@ def model_metrics(model: OwnershipModel, facts: Iterable[TicketFacts]) -> ModelM
         resolved_end_to_end(f.first_owner, f.resolver, f.tier_changes) for f in resolved
     )
     reopened = sum(1 for f in rows if f.reopens > 0)
-    repeats = sum(1 for f in rows if f.repeat_complaint)
+    complaints = [f for f in rows if f.is_complaint]
+    repeats = sum(1 for f in complaints if f.repeat_complaint)
     first_owners = {f.first_owner for f in rows if f.first_owner}
     follow_up = set().union(*(f.workers for f in rows)) - first_owners if rows else set()
     return ModelMetrics(
@@ -65,7 +68,8 @@ def model_metrics(model: OwnershipModel, facts: Iterable[TicketFacts]) -> ModelM
         reopened_tickets=reopened,
         reopen_rate=_ratio(reopened, len(resolved)),
         repeat_complaints=repeats,
-        repeat_complaint_rate=_ratio(repeats, len(rows)),
+        complaints=len(complaints),
+        repeat_complaint_rate=_ratio(repeats, len(complaints)),
         follow_up_staff=len(follow_up),
     )
 

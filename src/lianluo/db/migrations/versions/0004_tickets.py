@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0002
 
 Attachments are kept in the database (ticket_attachments.data): see tickets/service.py.
-Create Date: 2026-11-23 12:49:46.579226
+Create Date: 2026-11-23 12:58:25.261204
 """
 
 from collections.abc import Sequence
@@ -214,6 +214,7 @@ def upgrade() -> None:
         sa.Column("due_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
         sa.Column("done_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("notified_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
