@@ -47,6 +47,7 @@ class TenantWorld:
     skills: dict[str, Skill] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)
     saved_reports: dict[str, SavedReport] = field(default_factory=dict)
+    tickets: dict[str, Any] = field(default_factory=dict)  # tickets: also categories, files
 
 
 @dataclass
@@ -241,5 +242,76 @@ def build_world(session: Session, tokens: TokenCodec) -> World:
         b=_tenant_world(session, "tb", with_partners=True),
         tokens=tokens,
     )
+    for w in (world.a, world.b):  # tickets
+        add_tickets(session, w)
     session.commit()
     return world
+
+
+def add_tickets(session: Session, w: TenantWorld) -> None:
+    """Two categories (首问负责, tiered), and per customer of the world two tickets with an
+    attachment and a call-back: tickets["general"], ["general2"], ["p"], ["p2"] …"""
+    from lianluo.models import Ticket, TicketAttachment, TicketCategory, TicketFollowUp
+
+    tenant = w.tenant
+    first = TicketCategory(
+        tenant_id=tenant.id, name="账单投诉", ownership_model="first_contact", is_complaint=True
+    )
+    tiered = TicketCategory(
+        tenant_id=tenant.id,
+        name="网络故障",
+        ownership_model="tiered",
+        tiers=[{"name": "升级", "queue_id": w.queues["general"].id, "required_skills": {}}],
+    )
+    session.add_all([first, tiered])
+    session.flush()
+    w.tickets["category:first"] = first
+    w.tickets["category:tiered"] = tiered
+    now = utcnow()
+    for key, customer in list(w.customers.items()):
+        partner = w.partners.get(key)
+        owner = w.users[f"{key}_agent"] if partner else w.users["agent"]
+        for suffix in ("", "2"):
+            ticket = Ticket(
+                tenant_id=tenant.id,
+                partner_id=partner.id if partner else None,
+                customer_id=customer.id,
+                contact_id=w.contacts[key].id,
+                category_id=first.id,
+                subject=f"发票开错了 {key}{suffix}",
+                status="in_progress",
+                priority="normal",
+                ownership_model="first_contact",
+                queue_id=w.queues[key].id,
+                owner_id=owner.id,
+                first_owner_id=owner.id,
+                owners=[owner.id],
+                created_by=owner.id,
+                sla_target_s=24 * 3600,
+                sla_warn_before_s=4 * 3600,
+                sla_started_at=now,
+                sla_warn_at=now + timedelta(hours=20),
+                sla_due_at=now + timedelta(hours=24),
+            )
+            session.add(ticket)
+            session.flush()
+            w.tickets[key + suffix] = ticket
+        attachment = TicketAttachment(
+            tenant_id=tenant.id,
+            ticket_id=w.tickets[key].id,
+            filename="invoice.txt",
+            content_type="text/plain",
+            size_bytes=5,
+            sha256="0" * 64,
+            data=b"hello",
+        )
+        followup = TicketFollowUp(
+            tenant_id=tenant.id,
+            ticket_id=w.tickets[key].id,
+            owner_id=owner.id,
+            due_at=now + timedelta(hours=2),
+        )
+        session.add_all([attachment, followup])
+        session.flush()
+        w.tickets[f"attachment:{key}"] = attachment
+        w.tickets[f"followup:{key}"] = followup

@@ -94,6 +94,11 @@ def _real_ids(world: Any) -> dict[str, list[str]]:
         "agent_id": [x.id for x in a.agents.values()],
         "customer_id": [c.id for c in a.customers.values()],
         "contact_id": [c.id for c in a.contacts.values()],
+        # tickets
+        "ticket_id": [t.id for k, t in a.tickets.items() if ":" not in k],
+        "category_id": [t.id for k, t in a.tickets.items() if k.startswith("category:")],
+        "attachment_id": [t.id for k, t in a.tickets.items() if k.startswith("attachment:")],
+        "followup_id": [t.id for k, t in a.tickets.items() if k.startswith("followup:")],
     }
 
 

@@ -133,6 +133,38 @@ PARAMS: dict[str, ParamFill] = {
         lambda w: w.a.users["admin"].id,
         lambda w: w.a.users["p_admin"].id,
     ),
+    # tickets: categories are the tenant's catalogue, shared by its partners
+    "category_id": _tenant_or_partner(
+        lambda w: w.b.tickets["category:first"].id,
+        lambda w: w.b.tickets["category:first"].id,
+        lambda w: w.a.tickets["category:first"].id,
+        lambda w: w.a.tickets["category:first"].id,
+    ),
+    "ticket_id": _tenant_or_partner(
+        lambda w: w.b.tickets["general"].id,
+        lambda w: w.a.tickets["q"].id,
+        lambda w: w.a.tickets["general"].id,
+        lambda w: w.a.tickets["p"].id,
+    ),
+    # not a path parameter: a duplicate of the same customer, for merges
+    "second_ticket_id": _tenant_or_partner(
+        lambda w: w.b.tickets["general2"].id,
+        lambda w: w.a.tickets["q2"].id,
+        lambda w: w.a.tickets["general2"].id,
+        lambda w: w.a.tickets["p2"].id,
+    ),
+    "attachment_id": _tenant_or_partner(
+        lambda w: w.b.tickets["attachment:general"].id,
+        lambda w: w.a.tickets["attachment:q"].id,
+        lambda w: w.a.tickets["attachment:general"].id,
+        lambda w: w.a.tickets["attachment:p"].id,
+    ),
+    "followup_id": _tenant_or_partner(
+        lambda w: w.b.tickets["followup:general"].id,
+        lambda w: w.a.tickets["followup:q"].id,
+        lambda w: w.a.tickets["followup:general"].id,
+        lambda w: w.a.tickets["followup:p"].id,
+    ),
 }
 
 
@@ -298,6 +330,57 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/reports/saved/{report_id}"): Case(),
     ("POST", "/api/v1/reports/saved/{report_id}/send"): Case(),
     ("GET", "/reports"): Case(),
+    # tickets
+    ("GET", "/api/v1/tickets/settings"): Case(),
+    ("PUT", "/api/v1/tickets/settings"): Case(body=lambda i: {"repeat_window_days": 7}),
+    ("GET", "/api/v1/ticket-categories"): Case(),
+    ("POST", "/api/v1/ticket-categories"): Case(
+        body=lambda i: {
+            "name": "matrix",
+            "ownership_model": "tiered",
+            "tiers": [{"name": "升级", "queue_id": i["queue_id"]}],
+        },
+        crosses=(("queue_id",),),
+    ),
+    ("GET", "/api/v1/ticket-categories/{category_id}"): Case(),
+    ("PATCH", "/api/v1/ticket-categories/{category_id}"): Case(
+        body=lambda i: {"name": "taken over"}
+    ),
+    ("GET", "/api/v1/tickets"): Case(),
+    ("POST", "/api/v1/tickets"): Case(
+        body=lambda i: {
+            "category_id": i["category_id"],
+            "subject": "matrix",
+            "contact_id": i["contact_id"],
+            "customer_id": i["customer_id"],
+        },
+        crosses=(("category_id",), ("contact_id",), ("customer_id",)),
+    ),
+    ("GET", "/api/v1/tickets/metrics"): Case(),
+    ("POST", "/api/v1/tickets/sweep"): Case(),
+    ("GET", "/api/v1/tickets/followups"): Case(),
+    ("POST", "/api/v1/tickets/followups/{followup_id}/done"): Case(),
+    ("GET", "/api/v1/tickets/{ticket_id}"): Case(),
+    ("PATCH", "/api/v1/tickets/{ticket_id}"): Case(body=lambda i: {"priority": "urgent"}),
+    ("POST", "/api/v1/tickets/{ticket_id}/status"): Case(
+        body=lambda i: {"status": "waiting_customer"}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/assign"): Case(body=lambda i: {}),
+    ("POST", "/api/v1/tickets/{ticket_id}/escalate"): Case(body=lambda i: {"reason": "x"}),
+    ("POST", "/api/v1/tickets/{ticket_id}/entries"): Case(
+        body=lambda i: {"kind": "note", "body": "taken over"}
+    ),
+    # multipart upload (its File field reads as a body): without a file it is a 400 once found
+    ("POST", "/api/v1/tickets/{ticket_id}/attachments"): Case(body=lambda i: {}),
+    ("GET", "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}"): Case(),
+    ("POST", "/api/v1/tickets/{ticket_id}/merge"): Case(
+        body=lambda i: {"into_id": i["second_ticket_id"]},
+        crosses=(("second_ticket_id",),),
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/rating"): Case(body=lambda i: {"score": 5}),
+    ("POST", "/api/v1/tickets/{ticket_id}/callback"): Case(body=lambda i: {}),
+    ("GET", "/tickets"): Case(),
+    ("GET", "/tickets/{ticket_id}"): Case(),
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).

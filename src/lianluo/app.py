@@ -73,27 +73,35 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # --- routing: the router loop (runtime/router.py) runs in served processes ---
-        router_loop = None
-        if os.environ.get("LIANLUO_SERVE") == "1" or app.state.ctx.extras.get("router_loop"):
+        # Background loops of served processes, stopped in reverse order at shutdown. Each is
+        # started only where it applies (LIANLUO_SERVE=1 is set by `lianluo serve`; tests opt
+        # in through ctx.extras).
+        ctx = app.state.ctx
+        served = os.environ.get("LIANLUO_SERVE") == "1"
+        loops: list[Any] = []
+        # --- routing: the router loop (runtime/router.py) ---
+        if served or ctx.extras.get("router_loop"):
             from lianluo.runtime.router import RouterLoop, runtime_of
 
-            router_loop = RouterLoop(runtime_of(app.state.ctx), app.state.ctx.engine)
-            router_loop.start()
-        # --- end routing ---
+            loops.append(RouterLoop(runtime_of(ctx), ctx.engine))
         # --- reports: saved reports e-mailed on a schedule ---
-        reports_loop = None
-        if os.environ.get("LIANLUO_SERVE") == "1" and app.state.ctx.settings.smtp_host:
+        if served and ctx.settings.smtp_host:
             from lianluo.reports.scheduler import SchedulerLoop
 
-            reports_loop = SchedulerLoop(app.state.ctx.sessions, app.state.ctx.settings)
-            reports_loop.start()
-        # --- end reports ---
-        yield
-        if reports_loop is not None:
-            reports_loop.stop()
-        if router_loop is not None:
-            router_loop.stop()
+            loops.append(SchedulerLoop(ctx.sessions, ctx.settings))
+        # --- tickets: the SLA sweep every minute ---
+        if served or ctx.extras.get("ticket_sweeper"):
+            from lianluo.tickets.tasks import TicketSweeper
+
+            loops.append(TicketSweeper(ctx.sessions))
+        # --- end of loops ---
+        for loop in loops:
+            loop.start()
+        try:
+            yield
+        finally:
+            for loop in reversed(loops):
+                loop.stop()
         if context is None:  # we built it, we close it
             app.state.ctx.bus.close()
             app.state.ctx.engine.dispose()
@@ -121,6 +129,10 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.reports.pages import router as reports_pages_router
     from lianluo.routing.endpoints import router as routing_router
     from lianluo.tenants.endpoints import router as tenants_router
+
+    # --- tickets: API and pages ---
+    from lianluo.tickets.endpoints import router as tickets_router
+    from lianluo.tickets.pages import router as tickets_pages_router
     from lianluo.users.endpoints import router as users_router
     from lianluo.web.pages import router as pages_router
     from lianluo.web.pages import static_files
@@ -130,6 +142,7 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.wfm.pages import router as wfm_pages_router
     from lianluo.wfm.pages import vendor_files
 
+    # --- end tickets ---
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
     app.mount("/static", static_files, name="static")
@@ -152,6 +165,8 @@ def _include_routers(app: FastAPI) -> None:
         wfm_pages_router,  # wfm
         reports_router,  # reports
         reports_pages_router,  # reports
+        tickets_router,  # tickets
+        tickets_pages_router,  # tickets
         pages_router,
     ):
         app.include_router(router)

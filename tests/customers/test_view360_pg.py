@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lianluo.auth.principal import Principal
 from lianluo.customers import view360_pg
 from lianluo.customers.service import customer_service
-from lianluo.models import Contact, Conversation, Message, User
+from lianluo.models import Contact, Conversation, Message, Ticket, TicketCategory, User
 from tests.factories import make_customer
 
 
@@ -93,6 +93,30 @@ def busy_customer(session: Session, world: Any) -> str:
                     created_at=started + timedelta(seconds=m // 2, microseconds=m * 10),
                 )
             )
+    category = TicketCategory(tenant_id=a.tenant.id, name="360 测试类别", ownership_model="tiered")
+    session.add(category)
+    session.flush()
+    for n, (partner, status) in enumerate(
+        [(None, "new"), (a.partners["p"].id, "resolved"), (a.partners["q"].id, "closed")]
+    ):
+        created = base + timedelta(days=n, microseconds=n * 7)
+        session.add(
+            Ticket(
+                tenant_id=a.tenant.id,
+                partner_id=partner,
+                customer_id=customer.id,
+                category_id=category.id,
+                subject=f"工单 {n}",
+                status=status,
+                priority="high" if n else "normal",
+                ownership_model="tiered",
+                over_the_head=n == 2,
+                repeat_complaint=n == 1,
+                sla_started_at=created,
+                created_at=created,
+                resolved_at=None if status == "new" else created + timedelta(hours=3),
+            )
+        )
     session.flush()
     return customer.id
 
@@ -116,6 +140,7 @@ class TestSameDocument:
         fast, portable = both(session, principal_of(world.a.users[role]), customer_id, *limits)
         assert fast == portable
         assert len(fast["timeline"]) == min(limits[0], 4 if role == "p_admin" else 5)
+        assert len(fast["tickets"]) == (1 if role == "p_admin" else 3)
 
     def test_partner_sees_only_its_contacts_and_messages(
         self, session: Session, world: Any

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from lianluo.cli import reports as reports_cli
+from lianluo.cli import tickets as tickets_cli
 from lianluo.cli import wfm as wfm_cli
 from lianluo.config import ConfigurationError, get_settings
 
@@ -19,6 +20,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(wfm_cli.app, name="wfm", help="Workforce management: forecast, staff, schedule.")
 app.add_typer(reports_cli.app, name="reports", help="Reports: e-mail the saved reports due.")
+app.add_typer(tickets_cli.app, name="tickets", help="Tickets: the SLA sweep.")
 try:
     from lianluo.cli import sim as sim_cli
 

@@ -188,7 +188,9 @@ class CustomerRepository:
     def reassign_customer(self, session: Session, tenant_id: str, source: str, target: str) -> dict:
         """Move everything of `source` onto `target`; returns how many rows of each moved."""
         moved = {}
-        for model in (Identity, Conversation, Contact):
+        from lianluo.models import Ticket  # tickets follow their customer
+
+        for model in (Identity, Conversation, Contact, Ticket):
             result = session.execute(
                 update(model)
                 .where(model.tenant_id == tenant_id, model.customer_id == source)

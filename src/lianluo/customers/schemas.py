@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from lianluo.customers.normalize import normalize_phone
+from lianluo.tickets.schemas import TicketBrief
 
 
 class ValueTier(StrEnum):
@@ -137,3 +138,6 @@ class Customer360(BaseModel):
     last_contact_at: datetime | None
     open_conversations: int
     timeline: list[ConversationOut] = Field(description="conversations, newest first")
+    tickets: list[TicketBrief] = Field(
+        default_factory=list, description="the customer's tickets (工单), newest first"
+    )

@@ -242,6 +242,9 @@ class CustomerService:
             messages_by_conv[row.conversation_id].append(
                 MessageOut.model_validate(row, from_attributes=True)
             )
+        from lianluo.tickets.service import ticket_service  # tickets: their history in the 360
+
+        tickets = ticket_service.briefs_for_customer(session, principal, customer.id)
         event_service.audit(
             session, principal, "customer.viewed_360", customer_id=customer.id, read_only=True
         )
@@ -263,6 +266,7 @@ class CustomerService:
                 )
                 for row in conversations
             ],
+            tickets=tickets,
         )
 
     def _ensure_identity_free(

@@ -41,7 +41,9 @@ def _sql(partner: bool) -> str:
     contact_scope = ""
     conversation_scope = ""
     message_scope = ""
+    ticket_scope = ""
     if partner:
+        ticket_scope = " AND t.partner_id = %(partner_id)s"
         customer_scope += (
             " AND (cu.partner_id = %(partner_id)s OR EXISTS (SELECT 1 FROM contacts k0"
             f" WHERE k0.customer_id = cu.id AND k0.queue_id IN {_PARTNER_QUEUES}))"
@@ -113,7 +115,22 @@ SELECT json_build_object(
           LIMIT %(messages)s
         ) lm), '[]'::json))
       ORDER BY conv.started_at DESC, conv.id DESC)
-    FROM conv), '[]'::json)
+    FROM conv), '[]'::json),
+  'tickets', COALESCE((
+    SELECT json_agg(json_build_object(
+      'id', lt.id, 'subject', lt.subject, 'category', lt.category, 'status', lt.status,
+      'priority', lt.priority, 'repeat_complaint', lt.repeat_complaint,
+      'over_the_head', lt.over_the_head, 'created_at', {_ts("lt.created_at")},
+      'resolved_at', {_ts("lt.resolved_at")})
+      ORDER BY lt.created_at DESC, lt.id DESC)
+    FROM (
+      SELECT t.id, t.subject, tc.name AS category, t.status, t.priority, t.repeat_complaint,
+             t.over_the_head, t.created_at, t.resolved_at
+      FROM tickets t JOIN ticket_categories tc ON tc.id = t.category_id
+      WHERE t.tenant_id = %(tenant_id)s AND t.customer_id = c.id{ticket_scope}
+      ORDER BY t.created_at DESC, t.id DESC
+      LIMIT 50
+    ) lt), '[]'::json)
 )::text
 FROM c
 """

@@ -14,6 +14,10 @@ from lianluo.models.routing_state import RoutingState
 from lianluo.models.saved_report import SavedReport
 from lianluo.models.skill import Skill
 from lianluo.models.tenant import Tenant
+from lianluo.models.ticket import Ticket
+from lianluo.models.ticket_category import TicketCategory
+from lianluo.models.ticket_entry import TicketAttachment, TicketEntry, TicketFollowUp
+from lianluo.models.ticket_settings import TicketSettings
 from lianluo.models.user import Role, User
 
 __all__ = [
@@ -36,5 +40,11 @@ __all__ = [
     "SavedReport",
     "Skill",
     "Tenant",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCategory",
+    "TicketEntry",
+    "TicketFollowUp",
+    "TicketSettings",
     "User",
 ]
