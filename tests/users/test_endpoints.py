@@ -350,6 +350,37 @@ class TestDelete:
         )
         assert_error(response, 409, "agent profile", "is_active=false")
 
+    def test_user_still_referenced_is_409_and_kept(
+        self, client: Any, world: Any, session: Any
+    ) -> None:
+        """Found by the schemathesis run once tickets arrived: the database's refusal (a
+        foreign key) was a 500. It is a 409 that says what to do, and the user stays."""
+        from lianluo.db.base import utcnow
+        from lianluo.models import Ticket, TicketCategory
+
+        a = world.a
+        qa = a.users["qa"]
+        category = TicketCategory(tenant_id=a.tenant.id, name="引用测试")
+        session.add(category)
+        session.flush()
+        session.add(
+            Ticket(
+                tenant_id=a.tenant.id,
+                customer_id=a.customers["general"].id,
+                category_id=category.id,
+                subject="referenced",
+                ownership_model="first_contact",
+                created_by=qa.id,
+                sla_started_at=utcnow(),
+            )
+        )
+        session.flush()
+        headers = world.headers(a.users["admin"])
+        response = client.delete(f"/api/v1/users/{qa.id}", headers=headers)
+        assert_error(response, 409, "still referenced", "is_active=false")
+        assert client.get(f"/api/v1/users/{qa.id}", headers=headers).status_code == 200
+        assert events_of(session, a.tenant.id, "user.deleted") == []
+
     def test_supervisor_may_not_delete(self, client: Any, world: Any) -> None:
         response = client.delete(
             f"/api/v1/users/{world.a.users['wfm'].id}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lianluo.auth.passwords import (
@@ -258,16 +259,24 @@ class UserService:
                 f"user {user.username!r} has an agent profile; delete the agent first "
                 "or disable the user (is_active=false)"
             )
+        username, partner_id = user.username, user.partner_id
+        try:
+            with session.begin_nested():  # a refused delete leaves the transaction usable
+                session.delete(user)
+                session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"user {username!r} is still referenced (tickets, saved reports, history); "
+                "disable the user instead (is_active=false)"
+            ) from None
         event_service.append(
             session,
             principal.tenant_id,
             "user.deleted",
             actor=principal,
-            partner_id=user.partner_id,
-            payload={"user_id": user.id, "username": user.username},
+            partner_id=partner_id,
+            payload={"user_id": user_id, "username": username},
         )
-        session.delete(user)
-        session.flush()
 
     def _managed(self, session: Session, principal: Principal, user_id: str) -> User:
         """A user the caller administers; anyone else is 404, as if it did not exist."""
