@@ -14,6 +14,7 @@ from lianluo.models.routing_state import RoutingState
 from lianluo.models.skill import Skill
 from lianluo.models.tenant import Tenant
 from lianluo.models.user import Role, User
+from lianluo.models.voice_phone import VoicePhone
 
 __all__ = [
     "Agent",
@@ -35,4 +36,5 @@ __all__ = [
     "Skill",
     "Tenant",
     "User",
+    "VoicePhone",
 ]

@@ -30,8 +30,9 @@ class SippResult:
 
 async def run_sipp(
     scenario: str,
-    target_port: int,
+    target_port: int | None,
     *,
+    local_port: int | None = None,
     calls: int = 1,
     concurrent: int = 1,
     rate: float = 10.0,
@@ -43,7 +44,7 @@ async def run_sipp(
     assert SIPP is not None
     args = [
         SIPP,
-        f"127.0.0.1:{target_port}",
+        *([f"127.0.0.1:{target_port}"] if target_port is not None else []),
         "-sf",
         str(SCENARIOS / scenario),
         "-inf",
@@ -53,7 +54,7 @@ async def run_sipp(
         "-mi",
         "127.0.0.1",
         "-p",
-        str(free_udp_port()),
+        str(local_port or free_udp_port()),
         "-mp",
         str(free_udp_port() & ~1),
         "-m",

@@ -416,12 +416,13 @@ class Binding:
 
 
 class Registrar:
-    """REGISTER with HTTP digest (RFC 2617, qop=auth, MD5): credentials come from
-    `password_of(user)`; nonces are HMACs of their issue time, valid 5 minutes."""
+    """REGISTER with HTTP digest (RFC 2617, qop=auth, MD5). `ha1_of(user)` gives the stored
+    HA1 = MD5(user:realm:password) so no password is kept; nonces are HMACs of their issue
+    time, valid 5 minutes."""
 
-    def __init__(self, realm: str, password_of: Callable[[str], str | None]) -> None:
+    def __init__(self, realm: str, ha1_of: Callable[[str], str | None]) -> None:
         self.realm = realm
-        self.password_of = password_of
+        self.ha1_of = ha1_of
         self.bindings: dict[str, Binding] = {}
         self._key = secrets.token_bytes(16)
 
@@ -448,8 +449,8 @@ class Registrar:
             return None
         fields = parse_auth(authorization[7:])
         user = fields.get("username", "")
-        password = self.password_of(user)
-        if password is None or not self._fresh(fields.get("nonce", "")):
+        ha1 = self.ha1_of(user)
+        if ha1 is None or not self._fresh(fields.get("nonce", "")):
             return None
         if fields.get("realm") != self.realm:
             return None
@@ -457,7 +458,6 @@ class Registrar:
         def md5(text: str) -> str:
             return hashlib.md5(text.encode()).hexdigest()
 
-        ha1 = md5(f"{user}:{self.realm}:{password}")
         ha2 = md5(f"{method}:{fields.get('uri', '')}")
         if fields.get("qop"):
             expected = md5(
@@ -702,8 +702,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if contact.strip() == "*" or expires == 0:
             self.registrar.bindings.pop(user, None)
         else:
+            # requests go to the Contact (RFC 3261 10.2.1); a phone behind NAT would need the
+            # source address instead (not handled: agents' phones sit on the centre's network)
+            target = sip.uri_of(contact)
             self.registrar.bindings[user] = Binding(
-                user, sip.uri_of(contact), addr, time.time() + min(expires, 3600)
+                user, target, sip.host_port_of(target), time.time() + min(expires, 3600)
             )
             response.add("Contact", f"{contact.split(';expires')[0]};expires={min(expires, 3600)}")
         self._respond(txn, response)
