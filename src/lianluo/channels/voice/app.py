@@ -184,6 +184,7 @@ class VoiceApp:
         announce_every_s: float = 20.0,
         poll_s: float = 0.25,
         ring_timeout_s: float = 20.0,
+        agent_proxy: tuple[str, int] | None = None,
     ) -> None:
         self.platform = platform
         self.flows = flows
@@ -193,6 +194,10 @@ class VoiceApp:
         self.announce_every_s = announce_every_s
         self.poll_s = poll_s
         self.ring_timeout_s = ring_timeout_s
+        # with several workers, phones register at a proxy (deploy/kamailio) and are called
+        # through it; alone, this endpoint is their registrar
+        self.agent_proxy = agent_proxy
+        self.realm = realm
         self.registrar = Registrar(realm, platform.ha1_of)
         self.endpoint = SipEndpoint(self.on_call, host=host, registrar=self.registrar)
         self.records: dict[str, CallRecord] = {}
@@ -344,16 +349,17 @@ class VoiceApp:
     async def _connect(self, call: Call, offer: Offer, record: CallRecord) -> bool:
         """Ring the offered agent's phone; bridge on answer. False: back to the line."""
         binding = self.registrar.lookup(offer.sip_user) if offer.sip_user else None
-        if binding is None:
+        if self.agent_proxy is not None and offer.sip_user:
+            target, addr = f"sip:{offer.sip_user}@{self.realm}", self.agent_proxy
+        elif binding is not None:
+            target, addr = binding.contact, binding.addr
+        else:
             log.info("voice: the offered agent has no registered phone; declining the offer")
             await self.platform.not_answered(offer.contact_id, offer.agent_id)
             return False
         dialing = asyncio.ensure_future(
-            self.endpoint.dial(
-                binding.contact, binding.addr, caller=call.caller,
-                ring_timeout_s=self.ring_timeout_s,
-            )
-        )  # fmt: skip
+            self.endpoint.dial(target, addr, caller=call.caller, ring_timeout_s=self.ring_timeout_s)
+        )
         try:
             await call._wait(asyncio.shield(dialing))
         except CallEnded:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import struct
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ T1_S = 0.5
 T2_S = 4.0
 TRANSACTION_TIMEOUT_S = 32 * T1_S
 FRAME_S = 0.02
+_RTP_HEADER = struct.Struct("!BBHII")
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
 
 CallHandler = Callable[["Call"], Awaitable[None]]
@@ -45,7 +47,11 @@ CallHandler = Callable[["Call"], Awaitable[None]]
 class MediaClock:
     """One 20 ms tick for every RTP leg of the process, scheduled on absolute times so that
     lateness does not accumulate. When the loop falls more than a few frames behind it skips
-    ahead instead of bursting (counted in `skipped_ticks`)."""
+    ahead instead of bursting (counted in `skipped_ticks`).
+
+    Lateness is measured with `time.perf_counter`: uvloop's loop clock has millisecond
+    resolution, too coarse to judge 20 ms pacing by.
+    """
 
     def __init__(self, period_s: float = FRAME_S, samples: int = 200_000) -> None:
         self.period_s = period_s
@@ -53,6 +59,7 @@ class MediaClock:
         self.tick = 0
         self.lateness_s: deque[float] = deque(maxlen=samples)  # tick start vs due time
         self.send_lateness_s: deque[float] = deque(maxlen=samples)  # last send of the tick
+        self.work_s: deque[float] = deque(maxlen=samples)  # time spent sending in a tick
         self.skipped_ticks = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._t0 = 0.0
@@ -60,7 +67,7 @@ class MediaClock:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._t0 = self._loop.time()
+        self._t0 = time.perf_counter()
         self.tick = 0
         self._schedule()
 
@@ -69,21 +76,32 @@ class MediaClock:
             self._handle.cancel()
             self._handle = None
 
+    def reset_stats(self) -> None:
+        self.lateness_s.clear()
+        self.send_lateness_s.clear()
+        self.work_s.clear()
+        self.skipped_ticks = 0
+
     def _schedule(self) -> None:
         assert self._loop is not None
-        self._handle = self._loop.call_at(self._t0 + (self.tick + 1) * self.period_s, self._on_tick)
+        due = self._t0 + (self.tick + 1) * self.period_s
+        self._handle = self._loop.call_later(max(0.0, due - time.perf_counter()), self._on_tick)
 
     def _on_tick(self) -> None:
-        assert self._loop is not None
         due = self._t0 + (self.tick + 1) * self.period_s
-        now = self._loop.time()
+        now = time.perf_counter()
+        if now < due - 0.0002:  # the loop's timer fired early (millisecond rounding)
+            self._schedule()
+            return
         self.tick += 1
         if self.legs:
             self.lateness_s.append(now - due)
             for leg in tuple(self.legs):
                 leg.on_tick(self.tick)
-            self.send_lateness_s.append(self._loop.time() - due)
-        behind = int((self._loop.time() - due) / self.period_s)
+            done = time.perf_counter()
+            self.send_lateness_s.append(done - due)
+            self.work_s.append(done - now)
+        behind = int((time.perf_counter() - due) / self.period_s)
         if behind > 3:
             self.tick += behind
             self.skipped_ticks += behind
@@ -101,6 +119,8 @@ class MediaClock:
             "send_lateness_p50_ms": pct(self.send_lateness_s, 50),
             "send_lateness_p99_ms": pct(self.send_lateness_s, 99),
             "send_lateness_max_ms": pct(self.send_lateness_s, 100),
+            "tick_work_p50_ms": pct(self.work_s, 50),
+            "tick_work_p99_ms": pct(self.work_s, 99),
             "skipped_ticks": float(self.skipped_ticks),
         }
 
@@ -145,6 +165,15 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.local_port = self.transport.get_extra_info("sockname")[1]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if (
+            self.recorder is None
+            and self.peer is None
+            and len(data) > 12
+            and data[0] == 0x80
+            and data[1] & 0x7F == self.payload_type
+        ):
+            self.received += 1  # audio nobody listens to: count it, skip the parse
+            return
         try:
             packet = rtp.parse_rtp(data)
         except rtp.RtpError:
@@ -208,13 +237,18 @@ class RtpLeg(asyncio.DatagramProtocol):
                     self._finish()
         else:
             payload = rtp.SILENCE[self.payload_type]
-        packet = rtp.RtpPacket(
-            self.payload_type, self.sequence, self.timestamp, self.ssrc, payload, self.marker
+        # the hot path (one packet per leg per tick): pack the header directly
+        header = _RTP_HEADER.pack(
+            0x80,
+            (0x80 if self.marker else 0) | self.payload_type,
+            self.sequence,
+            self.timestamp,
+            self.ssrc,
         )
         self.marker = False
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.timestamp = (self.timestamp + rtp.SAMPLES_PER_FRAME) & 0xFFFFFFFF
-        self.transport.sendto(packet.to_bytes(), self.remote)
+        self.transport.sendto(header + payload, self.remote)
         self.sent += 1
         if self.recorder is not None:
             self.recorder.on_sent(tick, rtp.decode(payload, self.payload_type))
