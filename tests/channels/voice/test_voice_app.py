@@ -170,6 +170,7 @@ async def test_a_waiting_caller_presses_1_and_keeps_their_place_as_a_callback(
     assert caller.returncode == 0, caller.output
     (record,) = app.records.values()
     assert record.outcome == "callback"
+    assert record.announcements >= 1  # heard their place in line before pressing 1
     contact = session.execute(select(Contact).where(Contact.id == record.contact_id)).scalar_one()
     assert contact.callback is True
     kinds = (

@@ -169,6 +169,7 @@ class CallRecord:
     outcome: str = ""
     agent_id: str | None = None
     recording: str = ""
+    announcements: int = 0
 
 
 class VoiceApp:
@@ -341,6 +342,7 @@ class VoiceApp:
                 text = TEXTS[key][language].format(n=position - 1)
                 digit = await call.play(await self._speak(call, text, language), interruptible=True)
                 last_announced, announced_once = time.monotonic(), True
+                record.announcements += 1
                 await call.loop(music)
                 if digit is not None:
                     continue

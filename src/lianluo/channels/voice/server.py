@@ -771,7 +771,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             remote_uri=(request.get("from") or "").split(";tag=")[0],
             remote_target=sip.uri_of(request.get("contact") or request.get("from") or ""),
             peer_addr=addr,
-            route=list(reversed(request.get_all("record-route"))),
+            route=request.get_all("record-route"),  # the UAS keeps the order (RFC 3261 12.1.1)
         )
         call = Call(
             self,

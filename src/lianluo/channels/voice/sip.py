@@ -244,4 +244,7 @@ def response_to(
     response.add("To", to)
     response.add("Call-ID", request.call_id)
     response.add("CSeq", request.get("cseq") or "")
+    if request.method == "INVITE" and 100 < status < 300:
+        for route in request.get_all("record-route"):  # RFC 3261 12.1.1: proxies stay in
+            response.add("Record-Route", route)
     return response
