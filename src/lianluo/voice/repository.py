@@ -51,6 +51,21 @@ class VoiceRepository:
             select(Contact).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
         ).scalar_one_or_none()
 
+    def callback_offers(self, session: Session, tenant_id: str) -> Sequence[Contact]:
+        """Voice callbacks the routing engine has offered to an agent."""
+        return (
+            session.execute(
+                select(Contact).where(
+                    Contact.tenant_id == tenant_id,
+                    Contact.channel == "voice",
+                    Contact.callback.is_(True),
+                    Contact.state == "offered",
+                )
+            )
+            .scalars()
+            .all()
+        )
+
     def position(self, session: Session, contact: Contact) -> int:
         """1 + the contacts of the same queue that arrived earlier and still wait."""
         ahead = session.execute(

@@ -160,6 +160,19 @@ class VoiceService:
                 offer = Offer(contact.id, contact.agent_id, phone.sip_user if phone else None)
             return contact.state, position, offer
 
+    def callbacks_offered(self, principal: Principal) -> list[tuple[Offer, str]]:
+        """(offer, the number to call back) for every voice callback offered to an agent."""
+        with self.sessions() as session:
+            out = []
+            for contact in repo.callback_offers(session, principal.tenant_id):
+                if not contact.agent_id:
+                    continue
+                phone = repo.phone_of_agent(session, principal.tenant_id, contact.agent_id)
+                number = str(contact.context.get("caller", ""))
+                offer = Offer(contact.id, contact.agent_id, phone.sip_user if phone else None)
+                out.append((offer, number))
+            return out
+
     def _agent_principal(self, tenant_id: str, agent_id: str) -> Principal:
         with self.sessions() as session:
             agent, user = repo.agent_user(session, tenant_id, agent_id)

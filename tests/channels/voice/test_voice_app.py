@@ -77,7 +77,9 @@ def center(session: Session, sessions: sessionmaker[Session]) -> Center:
     return Center(session, sessions)
 
 
-async def start_app(center: Center, tmp_path: Path) -> tuple[VoiceApp, DbVoicePlatform]:
+async def start_app(
+    center: Center, tmp_path: Path, gateway: tuple[str, int] | None = None
+) -> tuple[VoiceApp, DbVoicePlatform]:
     platform = DbVoicePlatform(center.service, center.principal)
     await platform.refresh_phones()
     app = VoiceApp(
@@ -87,6 +89,7 @@ async def start_app(center: Center, tmp_path: Path) -> tuple[VoiceApp, DbVoicePl
         PromptCache(tmp_path / "prompts"),
         tmp_path / "recordings",
         announce_every_s=30,
+        gateway=gateway,
     )
     await app.start()
     return app, platform
@@ -156,28 +159,65 @@ async def test_caller_walks_the_ivr_waits_and_talks_with_the_agent(
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
-async def test_a_waiting_caller_presses_1_and_keeps_their_place_as_a_callback(
+async def test_a_callback_keeps_the_place_and_is_honoured_agent_first(
     center: Center, session: Session, tmp_path: Path
 ) -> None:
-    # no agent is available: the caller waits, hears their place, and asks to be called back
-    app, platform = await start_app(center, tmp_path)
+    # no agent is available: the caller waits, hears their place, and asks to be called back;
+    # then the agent comes: their phone rings first, then the customer's, and they talk
+    customer_port, phone_port = free_udp_port(), free_udp_port()
+    app, platform = await start_app(center, tmp_path, gateway=("127.0.0.1", customer_port))
     try:
         caller = await run_sipp("caller_callback.xml", app.endpoint.port, workdir=tmp_path)
-        await asyncio.sleep(0.3)
+        assert caller.returncode == 0, caller.output
+        (record,) = app.records.values()
+        assert record.outcome == "callback"
+        assert record.announcements >= 1  # heard their place in line before pressing 1
+        contact = session.execute(
+            select(Contact).where(Contact.id == record.contact_id)
+        ).scalar_one()
+        assert contact.callback is True
+        assert contact.state == "queued"  # kept its place
+
+        agent_phone = asyncio.ensure_future(
+            run_sipp("agent_answer.xml", None, local_port=phone_port, workdir=tmp_path)
+        )
+        customer_phone = asyncio.ensure_future(
+            run_sipp("customer_answer.xml", None, local_port=customer_port, workdir=tmp_path)
+        )
+        await asyncio.sleep(0.5)
+        registered = await run_sipp(
+            "agent_register.xml", app.endpoint.port, workdir=tmp_path,
+            extra=["-key", "user", "1001", "-key", "phone_port", str(phone_port)],
+        )  # fmt: skip
+        assert registered.returncode == 0, registered.output
+        await asyncio.to_thread(center.agent_available)
+        agent, customer = await asyncio.gather(agent_phone, customer_phone)
+        assert agent.returncode == 0, agent.output
+        assert customer.returncode == 0, customer.output
+        for _ in range(20):
+            done = app.callback_records.get(contact.id)
+            if done is not None and done.outcome == "completed":
+                break
+            await asyncio.sleep(0.2)
     finally:
         await app.close()
         platform.close()
-    assert caller.returncode == 0, caller.output
-    (record,) = app.records.values()
-    assert record.outcome == "callback"
-    assert record.announcements >= 1  # heard their place in line before pressing 1
+    done = app.callback_records[contact.id]
+    assert done.outcome == "completed"
+    assert done.agent_id == center.agent.id
+    session.expire_all()
     contact = session.execute(select(Contact).where(Contact.id == record.contact_id)).scalar_one()
-    assert contact.callback is True
+    assert contact.state == "wrap_up"
+    assert contact.agent_id == center.agent.id
     kinds = (
         session.execute(select(Event.type).where(Event.contact_id == contact.id)).scalars().all()
     )
     assert "contact.callback_requested" in kinds
+    assert "contact.answered" in kinds
     assert "contact.abandoned" not in kinds
+    # the agent leg's recording: the agent's voice (left) and what the agent heard (right)
+    assert sox_rms(Path(done.recording), 1) > 0.001
+    assert sox_rms(Path(done.recording), 2) > 0.001
 
 
 def test_sipp_is_the_debian_build_with_pcap_play() -> None:

@@ -105,6 +105,8 @@ class VoicePlatform(Protocol):
 
     async def caller_left(self, contact_id: str) -> None: ...
 
+    async def callbacks_offered(self) -> list[tuple[Offer, str]]: ...
+
     def ha1_of(self, sip_user: str) -> str | None: ...
 
 
@@ -152,6 +154,9 @@ class DbVoicePlatform:
     async def caller_left(self, contact_id: str) -> None:
         await self._call(self.service.caller_left, self.principal, contact_id)
 
+    async def callbacks_offered(self) -> list[tuple[Offer, str]]:
+        return await self._call(self.service.callbacks_offered, self.principal)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
@@ -186,6 +191,7 @@ class VoiceApp:
         poll_s: float = 0.25,
         ring_timeout_s: float = 20.0,
         agent_proxy: tuple[str, int] | None = None,
+        gateway: tuple[str, int] | None = None,
     ) -> None:
         self.platform = platform
         self.flows = flows
@@ -199,6 +205,11 @@ class VoiceApp:
         # through it; alone, this endpoint is their registrar
         self.agent_proxy = agent_proxy
         self.realm = realm
+        # where outbound calls to customers go (a carrier trunk or an SBC); None: no callbacks
+        self.gateway = gateway
+        self._callbacks_running: set[str] = set()
+        self._dialer: asyncio.Task[None] | None = None
+        self.callback_records: dict[str, CallRecord] = {}
         self.registrar = Registrar(realm, platform.ha1_of)
         self.endpoint = SipEndpoint(self.on_call, host=host, registrar=self.registrar)
         self.records: dict[str, CallRecord] = {}
@@ -210,9 +221,92 @@ class VoiceApp:
                     await self.prompts.speak(text, language, name)
         await self.prompts.music()
         await self.endpoint.start(port)
+        if self.gateway is not None:
+            self._dialer = asyncio.ensure_future(self._callback_dialer())
 
     async def close(self) -> None:
+        if self._dialer is not None:
+            self._dialer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dialer
         await self.endpoint.close()
+
+    # ---- callbacks: call the agent, then the customer, and bridge ------------------------
+
+    async def _callback_dialer(self) -> None:
+        while True:
+            try:
+                for offer, number in await self.platform.callbacks_offered():
+                    if offer.contact_id in self._callbacks_running:
+                        continue
+                    self._callbacks_running.add(offer.contact_id)
+                    task = asyncio.ensure_future(self._call_back(offer, number))
+                    task.add_done_callback(
+                        lambda _t, cid=offer.contact_id: self._callbacks_running.discard(cid)
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("voice: the callback dialer failed; retrying")
+            await asyncio.sleep(self.poll_s * 2)
+
+    async def _ring_agent(self, offer: Offer, caller: str) -> Call | None:
+        binding = self.registrar.lookup(offer.sip_user) if offer.sip_user else None
+        if self.agent_proxy is not None and offer.sip_user:
+            target, addr = f"sip:{offer.sip_user}@{self.realm}", self.agent_proxy
+        elif binding is not None:
+            target, addr = binding.contact, binding.addr
+        else:
+            return None
+        try:
+            return await self.endpoint.dial(
+                target, addr, caller=caller, ring_timeout_s=self.ring_timeout_s
+            )
+        except CallEnded:
+            return None
+
+    async def _call_back(self, offer: Offer, number: str) -> None:
+        assert self.gateway is not None
+        record = CallRecord(f"callback-{offer.contact_id}", number, outcome="ringing agent")
+        self.callback_records[offer.contact_id] = record
+        agent = await self._ring_agent(offer, number)
+        if agent is None:
+            record.outcome = "agent did not answer"
+            await self.platform.not_answered(offer.contact_id, offer.agent_id)
+            return
+        recording = self.recordings / f"{time.strftime('%Y%m%d')}-callback-{offer.contact_id}.wav"
+        agent.record(recording)
+        record.recording, record.agent_id = str(recording), offer.agent_id
+        await self.platform.answered(offer.contact_id, offer.agent_id, str(recording))
+        try:
+            await agent.loop(await self.prompts.music())  # the agent hears ringback music
+            host, port = self.gateway
+            dialing = asyncio.ensure_future(
+                self.endpoint.dial(
+                    f"sip:{number}@{host}:{port}", self.gateway, caller="lianluo",
+                    ring_timeout_s=self.ring_timeout_s,
+                )
+            )  # fmt: skip
+            try:
+                await agent._wait(asyncio.shield(dialing))
+            except CallEnded:
+                dialing.cancel()
+                record.outcome = "agent hung up"
+                return
+            try:
+                customer = dialing.result()
+            except CallEnded:
+                record.outcome = "customer did not answer"
+                await agent.hangup()
+                return
+            record.outcome = "connected"
+            await agent.bridge(customer)
+            await customer.hangup()
+            await agent.hangup()
+            record.outcome = "completed"
+        finally:
+            await agent.hangup()
+            await self.platform.caller_left(offer.contact_id)
 
     async def on_call(self, call: Call) -> None:
         record = CallRecord(call.call_id, call.dialled, digits=[])
