@@ -120,6 +120,8 @@ def _include_routers(app: FastAPI) -> None:
 
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
+    from lianluo.voice.pages import router as voice_pages_router  # voice
+
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -138,6 +140,7 @@ def _include_routers(app: FastAPI) -> None:
         events_router,
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
+        voice_pages_router,  # voice
         pages_router,
     ):
         app.include_router(router)

@@ -80,6 +80,11 @@ class VoiceRepository:
         ).scalar_one()
         return int(ahead) + 1
 
+    def agent_of_user(self, session: Session, tenant_id: str, user_id: str) -> Agent | None:
+        return session.execute(
+            select(Agent).where(Agent.tenant_id == tenant_id, Agent.user_id == user_id)
+        ).scalar_one_or_none()
+
     def agent_user(self, session: Session, tenant_id: str, agent_id: str) -> tuple[Agent, User]:
         row = session.execute(
             select(Agent, User)

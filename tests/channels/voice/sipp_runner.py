@@ -7,6 +7,7 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ class SippResult:
     output: str
 
 
-async def run_sipp(
+def sipp_args(
     scenario: str,
     target_port: int | None,
     *,
@@ -40,7 +41,7 @@ async def run_sipp(
     timeout_s: float = 40.0,
     extra: list[str] | None = None,
     workdir: Path | None = None,
-) -> SippResult:
+) -> list[str]:
     assert SIPP is not None
     args = [
         SIPP,
@@ -70,6 +71,18 @@ async def run_sipp(
         "-trace_err",
         *(extra or []),
     ]
+    return args
+
+
+async def run_sipp(
+    scenario: str,
+    target_port: int | None,
+    *,
+    timeout_s: float = 40.0,
+    workdir: Path | None = None,
+    **options: Any,
+) -> SippResult:
+    args = sipp_args(scenario, target_port, timeout_s=timeout_s, workdir=workdir, **options)
     proc = await asyncio.create_subprocess_exec(
         *args,
         stdout=asyncio.subprocess.PIPE,
