@@ -279,6 +279,7 @@ ROUTES: dict[tuple[str, str], Case] = {
         crosses=(("agent_id",),),
     ),
     ("GET", "/wfm"): Case(),
+    ("GET", "/voice/phone"): Case(),  # voice: the agent's own phone panel
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).
