@@ -12,7 +12,9 @@ Baseline in the same run: the clock's lateness with a handful of calls (`--basel
 so a noisy machine shows up as a noisy baseline rather than as a bad result.
 
 Reported per load: peak concurrent calls, server CPU (% of one core) while at peak, the
-20 ms clock's lateness p50/p99/max at tick start and at the tick's last send, skipped ticks,
+20 ms clock's lateness p50/p99/max at tick start and at the tick's last send, the wall and CPU
+time of sending one tick's packets (CPU time excludes preemption by other processes, so it
+shows the cost on a quiet core even where the machine is shared), skipped ticks,
 SIPp's failed calls and retransmissions. The last line is `voice_concurrent_calls: N calls`,
 N being the largest load whose calls all succeeded; the line before it says which loads met
 the pacing goal (clock lateness p99 under 2 ms) next to the baseline's p99.
@@ -201,7 +203,8 @@ def show(result: dict[str, Any]) -> None:
         f"lateness p50/p99/max {result['lateness_p50_ms']:.2f}/"
         f"{result['lateness_p99_ms']:.2f}/{result['lateness_max_ms']:.2f} ms, "
         f"last send p99 {result['send_lateness_p99_ms']:.2f} ms, "
-        f"tick work p50/p99 {result['tick_work_p50_ms']:.2f}/{result['tick_work_p99_ms']:.2f} ms, "
+        f"tick work p50/p99 {result['tick_work_p50_ms']:.2f}/{result['tick_work_p99_ms']:.2f} ms "
+        f"(CPU {result['tick_cpu_p50_ms']:.2f}/{result['tick_cpu_p99_ms']:.2f} ms), "
         f"skipped ticks {int(result['skipped_ticks'])}, "
         f"SIPp retrans {result['sipp_retransmissions']}"
     )

@@ -60,6 +60,7 @@ class MediaClock:
         self.lateness_s: deque[float] = deque(maxlen=samples)  # tick start vs due time
         self.send_lateness_s: deque[float] = deque(maxlen=samples)  # last send of the tick
         self.work_s: deque[float] = deque(maxlen=samples)  # time spent sending in a tick
+        self.work_cpu_s: deque[float] = deque(maxlen=samples)  # CPU time of that (no preemption)
         self.skipped_ticks = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._t0 = 0.0
@@ -80,6 +81,7 @@ class MediaClock:
         self.lateness_s.clear()
         self.send_lateness_s.clear()
         self.work_s.clear()
+        self.work_cpu_s.clear()
         self.skipped_ticks = 0
 
     def _schedule(self) -> None:
@@ -96,9 +98,11 @@ class MediaClock:
         self.tick += 1
         if self.legs:
             self.lateness_s.append(now - due)
+            cpu = time.thread_time()
             for leg in tuple(self.legs):
                 leg.on_tick(self.tick)
             done = time.perf_counter()
+            self.work_cpu_s.append(time.thread_time() - cpu)
             self.send_lateness_s.append(done - due)
             self.work_s.append(done - now)
         behind = int((time.perf_counter() - due) / self.period_s)
@@ -121,6 +125,8 @@ class MediaClock:
             "send_lateness_max_ms": pct(self.send_lateness_s, 100),
             "tick_work_p50_ms": pct(self.work_s, 50),
             "tick_work_p99_ms": pct(self.work_s, 99),
+            "tick_cpu_p50_ms": pct(self.work_cpu_s, 50),
+            "tick_cpu_p99_ms": pct(self.work_cpu_s, 99),
             "skipped_ticks": float(self.skipped_ticks),
         }
 
