@@ -381,6 +381,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/tickets/{ticket_id}/callback"): Case(body=lambda i: {}),
     ("GET", "/tickets"): Case(),
     ("GET", "/tickets/{ticket_id}"): Case(),
+    ("GET", "/voice/phone"): Case(),  # voice: the agent's own phone panel
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).

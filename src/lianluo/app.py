@@ -145,6 +145,8 @@ def _include_routers(app: FastAPI) -> None:
     # --- end tickets ---
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
+    from lianluo.voice.pages import router as voice_pages_router  # voice
+
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -167,6 +169,7 @@ def _include_routers(app: FastAPI) -> None:
         reports_pages_router,  # reports
         tickets_router,  # tickets
         tickets_pages_router,  # tickets
+        voice_pages_router,  # voice
         pages_router,
     ):
         app.include_router(router)

@@ -27,6 +27,9 @@ try:
     app.add_typer(sim_cli.app, name="sim", help="Digital twin: simulate the center.")
 except ImportError:  # pragma: no cover - the simulator is optional while it is being built
     pass
+from lianluo.cli import voice as voice_cli  # noqa: E402
+
+app.add_typer(voice_cli.app, name="voice", help="Voice channel: SIP worker and agent phones.")
 
 console = Console()
 err = Console(stderr=True)

@@ -19,6 +19,7 @@ from lianluo.models.ticket_category import TicketCategory
 from lianluo.models.ticket_entry import TicketAttachment, TicketEntry, TicketFollowUp
 from lianluo.models.ticket_settings import TicketSettings
 from lianluo.models.user import Role, User
+from lianluo.models.voice_phone import VoicePhone
 
 __all__ = [
     "Agent",
@@ -47,4 +48,5 @@ __all__ = [
     "TicketFollowUp",
     "TicketSettings",
     "User",
+    "VoicePhone",
 ]

@@ -1,0 +1,481 @@
+"""The voice channel: dialled number → flow → queue → agent phone, on one SIP endpoint.
+
+This adapter holds no business rules: the flow interpreter (domain/flows) decides what the
+caller hears, the contact service and the routing engine decide who answers, and this module
+turns their commands into SIP and RTP and the caller's actions into their events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import yaml
+
+from lianluo.auth.principal import Principal
+from lianluo.channels.voice.media import CallEnded, Prompt
+from lianluo.channels.voice.prompts import PromptCache
+from lianluo.channels.voice.server import Call, Registrar, SipEndpoint
+from lianluo.domain import flows as fl
+from lianluo.voice.service import Offer, VoiceService
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+FLOWS_DIR = Path(__file__).parent / "flows"
+
+TEXTS = {
+    "position": {
+        "zh": "您前面还有{n}位客户在等待。如需回电并保留排队位置，请按一。",
+        "en": "There are {n} callers ahead of you. "
+        "To be called back and keep your place, press one.",
+    },
+    "next": {
+        "zh": "您是下一位，请稍候。如需回电，请按一。",
+        "en": "You are next in line. To be called back, press one.",
+    },
+    "callback": {
+        "zh": "已为您预约回电，我们会保留您的排队位置，再见。",
+        "en": "We will call you back and keep your place in line. Goodbye.",
+    },
+    "connecting": {"zh": "正在为您接通。", "en": "Connecting you now."},
+}
+
+
+class NumberMap:
+    """Unified number access (统一号码接入): dialled number or prefix → flow name; the longest
+    match wins and "*" is the fallback."""
+
+    def __init__(self, numbers: dict[str, str]) -> None:
+        self.numbers = {str(k): str(v) for k, v in numbers.items()}
+
+    @classmethod
+    def load(cls, path: Path) -> NumberMap:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        numbers = raw.get("numbers") if isinstance(raw, dict) else None
+        if not isinstance(numbers, dict):
+            raise fl.FlowError([f"{path.name}: numbers: a mapping of number -> flow"])
+        return cls(numbers)
+
+    def flow_for(self, dialled: str) -> str | None:
+        for length in range(len(dialled), 0, -1):
+            name = self.numbers.get(dialled[:length])
+            if name is not None:
+                return name
+        return self.numbers.get("*")
+
+
+def load_flows(directory: Path) -> dict[str, fl.Flow]:
+    """Every *.yaml flow of a directory (numbers.yaml aside), compiled; errors name the file."""
+    out: dict[str, fl.Flow] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == "numbers.yaml":
+            continue
+        try:
+            flow = fl.compile_flow(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except fl.FlowError as exc:
+            raise fl.FlowError([f"{path.name}: {p}" for p in exc.problems]) from None
+        out[flow.name] = flow
+    return out
+
+
+class VoicePlatform(Protocol):
+    """What the channel needs of the platform (the database-backed one, or a fake)."""
+
+    async def lookup(self, caller: str) -> dict[str, Any] | None: ...
+
+    async def enqueue(self, caller: str, command: fl.Enqueue, context: dict[str, Any]) -> str: ...
+
+    async def request_callback(self, contact_id: str) -> None: ...
+
+    async def waiting(self, contact_id: str) -> tuple[str, int, Offer | None]: ...
+
+    async def answered(self, contact_id: str, agent_id: str, recording: str) -> None: ...
+
+    async def not_answered(self, contact_id: str, agent_id: str) -> None: ...
+
+    async def caller_left(self, contact_id: str) -> None: ...
+
+    async def callbacks_offered(self) -> list[tuple[Offer, str]]: ...
+
+    def ha1_of(self, sip_user: str) -> str | None: ...
+
+
+class DbVoicePlatform:
+    """The platform through `VoiceService`, on one worker thread (SQLAlchemy sessions are
+    synchronous; one thread keeps a test's single connection safe)."""
+
+    def __init__(self, service: VoiceService, principal: Principal) -> None:
+        self.service = service
+        self.principal = principal
+        self.tenant_id = principal.tenant_id
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-db")
+        self._ha1: dict[str, str] = {}
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
+
+    async def refresh_phones(self) -> None:
+        self._ha1 = await self._call(self.service.phone_secrets, self.tenant_id)
+
+    def ha1_of(self, sip_user: str) -> str | None:
+        return self._ha1.get(sip_user)
+
+    async def lookup(self, caller: str) -> dict[str, Any] | None:
+        return await self._call(self.service.lookup, self.principal, caller)
+
+    async def enqueue(self, caller: str, command: fl.Enqueue, context: dict[str, Any]) -> str:
+        return await self._call(
+            self.service.enqueue, self.principal, caller, command.queue, command.skills,
+            command.attributes, command.priority, context,
+        )  # fmt: skip
+
+    async def request_callback(self, contact_id: str) -> None:
+        await self._call(self.service.request_callback, self.principal, contact_id)
+
+    async def waiting(self, contact_id: str) -> tuple[str, int, Offer | None]:
+        return await self._call(self.service.waiting, self.principal, contact_id)
+
+    async def answered(self, contact_id: str, agent_id: str, recording: str) -> None:
+        await self._call(self.service.answered, self.tenant_id, contact_id, agent_id, recording)
+
+    async def not_answered(self, contact_id: str, agent_id: str) -> None:
+        await self._call(self.service.not_answered, self.tenant_id, contact_id, agent_id)
+
+    async def caller_left(self, contact_id: str) -> None:
+        await self._call(self.service.caller_left, self.principal, contact_id)
+
+    async def callbacks_offered(self) -> list[tuple[Offer, str]]:
+        return await self._call(self.service.callbacks_offered, self.principal)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+@dataclass
+class CallRecord:
+    """What happened on one inbound call, for logs and tests."""
+
+    call_id: str
+    dialled: str
+    flow: str = ""
+    path: list[str] | None = None
+    digits: list[str] | None = None
+    contact_id: str | None = None
+    outcome: str = ""
+    agent_id: str | None = None
+    recording: str = ""
+    announcements: int = 0
+
+
+class VoiceApp:
+    def __init__(
+        self,
+        platform: VoicePlatform,
+        flows: dict[str, fl.Flow],
+        numbers: NumberMap,
+        prompts: PromptCache,
+        recordings: Path,
+        host: str = "127.0.0.1",
+        realm: str = "lianluo",
+        announce_every_s: float = 20.0,
+        poll_s: float = 0.25,
+        ring_timeout_s: float = 20.0,
+        agent_proxy: tuple[str, int] | None = None,
+        gateway: tuple[str, int] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.flows = flows
+        self.numbers = numbers
+        self.prompts = prompts
+        self.recordings = recordings
+        self.announce_every_s = announce_every_s
+        self.poll_s = poll_s
+        self.ring_timeout_s = ring_timeout_s
+        # with several workers, phones register at a proxy (deploy/kamailio) and are called
+        # through it; alone, this endpoint is their registrar
+        self.agent_proxy = agent_proxy
+        self.realm = realm
+        # where outbound calls to customers go (a carrier trunk or an SBC); None: no callbacks
+        self.gateway = gateway
+        self._callbacks_running: set[str] = set()
+        self._dialer: asyncio.Task[None] | None = None
+        self.callback_records: dict[str, CallRecord] = {}
+        self.registrar = Registrar(realm, platform.ha1_of)
+        self.endpoint = SipEndpoint(self.on_call, host=host, registrar=self.registrar)
+        self.records: dict[str, CallRecord] = {}
+
+    async def start(self, port: int = 0) -> None:
+        for flow in self.flows.values():  # synthesise every prompt before the first call
+            for name, texts in flow.prompts.items():
+                for language, text in texts.items():
+                    await self.prompts.speak(text, language, name)
+        await self.prompts.music()
+        await self.endpoint.start(port)
+        if self.gateway is not None:
+            self._dialer = asyncio.ensure_future(self._callback_dialer())
+
+    async def close(self) -> None:
+        if self._dialer is not None:
+            self._dialer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dialer
+        await self.endpoint.close()
+
+    # ---- callbacks: call the agent, then the customer, and bridge ------------------------
+
+    async def _callback_dialer(self) -> None:
+        while True:
+            try:
+                for offer, number in await self.platform.callbacks_offered():
+                    if offer.contact_id in self._callbacks_running:
+                        continue
+                    self._callbacks_running.add(offer.contact_id)
+                    task = asyncio.ensure_future(self._call_back(offer, number))
+                    task.add_done_callback(
+                        lambda _t, cid=offer.contact_id: self._callbacks_running.discard(cid)
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("voice: the callback dialer failed; retrying")
+            await asyncio.sleep(self.poll_s * 2)
+
+    async def _ring_agent(self, offer: Offer, caller: str) -> Call | None:
+        binding = self.registrar.lookup(offer.sip_user) if offer.sip_user else None
+        if self.agent_proxy is not None and offer.sip_user:
+            target, addr = f"sip:{offer.sip_user}@{self.realm}", self.agent_proxy
+        elif binding is not None:
+            target, addr = binding.contact, binding.addr
+        else:
+            return None
+        try:
+            return await self.endpoint.dial(
+                target, addr, caller=caller, ring_timeout_s=self.ring_timeout_s
+            )
+        except CallEnded:
+            return None
+
+    async def _call_back(self, offer: Offer, number: str) -> None:
+        assert self.gateway is not None
+        record = CallRecord(f"callback-{offer.contact_id}", number, outcome="ringing agent")
+        self.callback_records[offer.contact_id] = record
+        agent = await self._ring_agent(offer, number)
+        if agent is None:
+            record.outcome = "agent did not answer"
+            await self.platform.not_answered(offer.contact_id, offer.agent_id)
+            return
+        recording = self.recordings / f"{time.strftime('%Y%m%d')}-callback-{offer.contact_id}.wav"
+        agent.record(recording)
+        record.recording, record.agent_id = str(recording), offer.agent_id
+        await self.platform.answered(offer.contact_id, offer.agent_id, str(recording))
+        try:
+            await agent.loop(await self.prompts.music())  # the agent hears ringback music
+            host, port = self.gateway
+            dialing = asyncio.ensure_future(
+                self.endpoint.dial(
+                    f"sip:{number}@{host}:{port}", self.gateway, caller="lianluo",
+                    ring_timeout_s=self.ring_timeout_s,
+                )
+            )  # fmt: skip
+            try:
+                await agent._wait(asyncio.shield(dialing))
+            except CallEnded:
+                dialing.cancel()
+                record.outcome = "agent hung up"
+                return
+            try:
+                customer = dialing.result()
+            except CallEnded:
+                record.outcome = "customer did not answer"
+                await agent.hangup()
+                return
+            record.outcome = "connected"
+            await agent.bridge(customer)
+            await customer.hangup()
+            await agent.hangup()
+            record.outcome = "completed"
+        finally:
+            await agent.hangup()
+            await self.platform.caller_left(offer.contact_id)
+
+    async def on_call(self, call: Call) -> None:
+        record = CallRecord(call.call_id, call.dialled, digits=[])
+        self.records[call.call_id] = record
+        name = self.numbers.flow_for(call.dialled)
+        flow = self.flows.get(name or "")
+        if flow is None:
+            record.outcome = "no flow"
+            await call.hangup(404)
+            return
+        record.flow = flow.name
+        recording = self.recordings / f"{time.strftime('%Y%m%d')}-{call.call_id[:40]}.wav"
+        recording = recording.with_name(recording.name.replace("/", "_").replace("@", "_"))
+        call.record(recording)
+        record.recording = str(recording)
+        await call.answer()
+        run = fl.FlowRun(flow, caller=call.caller, now=datetime.now(UTC))
+        commands = run.start()
+        try:
+            while True:
+                event: fl.Event | None = None
+                for command in commands:
+                    event = await self._carry_out(call, run, command, record)
+                record.path = run.path
+                if run.finished:
+                    break
+                assert event is not None
+                commands = run.on(event, datetime.now(UTC))
+        except CallEnded:
+            record.outcome = record.outcome or "caller hung up"
+            if record.contact_id is not None:
+                await self.platform.caller_left(record.contact_id)
+            return
+        finally:
+            record.path = run.path
+        record.outcome = record.outcome or run.outcome
+
+    async def _speak(self, call: Call, text: str, language: str, name: str = "") -> Prompt:
+        return await self.prompts.speak(text, language, name)
+
+    async def _carry_out(
+        self, call: Call, run: fl.FlowRun, command: fl.Command, record: CallRecord
+    ) -> fl.Event | None:
+        if isinstance(command, fl.Play):
+            await call.play(await self._speak(call, command.text, command.language))
+            return fl.PlayDone()
+        if isinstance(command, fl.Collect):
+            prompt = await self._speak(call, command.text, command.language)
+            await call.play(prompt, interruptible=True)  # a digit stops it and stays queued
+            digits = await call.collect(
+                command.max_digits, command.timeout_s, command.terminator or "\0"
+            )
+            assert record.digits is not None
+            record.digits.append(digits)
+            return fl.Digits(digits)
+        if isinstance(command, fl.LookupCustomer):
+            info = await self.platform.lookup(command.caller)
+            return fl.CustomerInfo(info is not None, info or {})
+        if isinstance(command, fl.Record):
+            started = time.monotonic()
+            await call.play(Prompt.tone("beep", 1000, 0.3))
+            call.digits.clear()
+            await call.collect(1, command.max_s, terminator="#")
+            return fl.Recorded(str(call.recording or ""), round(time.monotonic() - started, 2))
+        if isinstance(command, fl.Hangup):
+            record.outcome = record.outcome or command.reason
+            await call.hangup()
+            raise CallEnded(command.reason)
+        if isinstance(command, fl.RequestCallback):
+            contact_id = await self.platform.enqueue(
+                command.number,
+                fl.Enqueue(command.queue, command.attributes, command.skills, command.priority,
+                           command.language),
+                self._context(call, run, record),
+            )  # fmt: skip
+            record.contact_id = contact_id
+            await self.platform.request_callback(contact_id)
+            record.outcome = "callback"
+            return None
+        if isinstance(command, fl.Enqueue):
+            contact_id = await self.platform.enqueue(
+                call.caller, command, self._context(call, run, record)
+            )
+            record.contact_id = contact_id
+            await self._wait_in_queue(call, contact_id, command.language, record)
+            return None
+        raise TypeError(f"unknown flow command {command!r}")  # pragma: no cover
+
+    def _context(self, call: Call, run: fl.FlowRun, record: CallRecord) -> dict[str, Any]:
+        return {
+            "call_id": call.call_id,
+            "caller": call.caller,
+            "dialled": call.dialled,
+            "flow": run.flow.name,
+            "ivr_path": list(run.path),
+            "recording": record.recording,
+        }
+
+    async def _wait_in_queue(
+        self, call: Call, contact_id: str, language: str, record: CallRecord
+    ) -> None:
+        music = await self.prompts.music()
+        await call.loop(music)
+        last_announced = time.monotonic()
+        announced_once = False
+        call.digits.clear()
+        while True:
+            state, position, offer = await self.platform.waiting(contact_id)
+            if state not in ("queued", "offered"):
+                record.outcome = state
+                await call.hangup()
+                raise CallEnded(state)
+            if offer is not None:
+                if await self._connect(call, offer, record):
+                    return
+                await call.loop(music)
+            digit = call.take_digit()
+            if digit == "1":
+                await self.platform.request_callback(contact_id)
+                await call.play(await self._speak(call, TEXTS["callback"][language], language))
+                record.outcome = "callback"
+                await call.hangup()
+                raise CallEnded("callback")
+            due = last_announced + (self.announce_every_s if announced_once else 2.0)
+            if state == "queued" and time.monotonic() >= due:
+                key = "next" if position <= 1 else "position"
+                text = TEXTS[key][language].format(n=position - 1)
+                digit = await call.play(await self._speak(call, text, language), interruptible=True)
+                last_announced, announced_once = time.monotonic(), True
+                record.announcements += 1
+                await call.loop(music)
+                if digit is not None:
+                    continue
+            await call._wait(asyncio.sleep(self.poll_s))
+
+    async def _connect(self, call: Call, offer: Offer, record: CallRecord) -> bool:
+        """Ring the offered agent's phone; bridge on answer. False: back to the line."""
+        binding = self.registrar.lookup(offer.sip_user) if offer.sip_user else None
+        if self.agent_proxy is not None and offer.sip_user:
+            target, addr = f"sip:{offer.sip_user}@{self.realm}", self.agent_proxy
+        elif binding is not None:
+            target, addr = binding.contact, binding.addr
+        else:
+            log.info("voice: the offered agent has no registered phone; declining the offer")
+            await self.platform.not_answered(offer.contact_id, offer.agent_id)
+            return False
+        dialing = asyncio.ensure_future(
+            self.endpoint.dial(target, addr, caller=call.caller, ring_timeout_s=self.ring_timeout_s)
+        )
+        try:
+            await call._wait(asyncio.shield(dialing))
+        except CallEnded:
+            dialing.cancel()
+            with contextlib.suppress(BaseException):
+                agent_leg = await dialing
+                await agent_leg.hangup()
+            raise
+        try:
+            agent_call = dialing.result()
+        except CallEnded:
+            await self.platform.not_answered(offer.contact_id, offer.agent_id)
+            return False
+        record.agent_id = offer.agent_id
+        await self.platform.answered(offer.contact_id, offer.agent_id, record.recording)
+        record.outcome = "connected"
+        await call.bridge(agent_call)
+        # whoever hung up first, the other leg goes too
+        await agent_call.hangup()
+        await call.hangup()
+        await self.platform.caller_left(offer.contact_id)
+        record.outcome = "completed"
+        raise CallEnded("completed")

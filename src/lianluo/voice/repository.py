@@ -1,0 +1,97 @@
+"""Every query of the voice channel's use cases, scoped by tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianluo.models import Agent, Contact, Customer, Identity, Queue, User, VoicePhone
+
+
+class VoiceRepository:
+    def phones(self, session: Session, tenant_id: str) -> Sequence[VoicePhone]:
+        return (
+            session.execute(select(VoicePhone).where(VoicePhone.tenant_id == tenant_id))
+            .scalars()
+            .all()
+        )
+
+    def phone_of_agent(self, session: Session, tenant_id: str, agent_id: str) -> VoicePhone | None:
+        return session.execute(
+            select(VoicePhone).where(
+                VoicePhone.tenant_id == tenant_id, VoicePhone.agent_id == agent_id
+            )
+        ).scalar_one_or_none()
+
+    def customer_by_phone(self, session: Session, tenant_id: str, phone: str) -> Customer | None:
+        return (
+            session.execute(
+                select(Customer)
+                .join(Identity, Identity.customer_id == Customer.id)
+                .where(
+                    Identity.tenant_id == tenant_id,
+                    Identity.kind == "phone",
+                    Identity.value == phone,
+                    Customer.tenant_id == tenant_id,
+                )
+            )
+            .scalars()
+            .first()
+        )
+
+    def queue_by_name(self, session: Session, tenant_id: str, name: str) -> Queue | None:
+        return session.execute(
+            select(Queue).where(Queue.tenant_id == tenant_id, Queue.name == name)
+        ).scalar_one_or_none()
+
+    def contact(self, session: Session, tenant_id: str, contact_id: str) -> Contact | None:
+        return session.execute(
+            select(Contact).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
+        ).scalar_one_or_none()
+
+    def callback_offers(self, session: Session, tenant_id: str) -> Sequence[Contact]:
+        """Voice callbacks the routing engine has offered to an agent."""
+        return (
+            session.execute(
+                select(Contact).where(
+                    Contact.tenant_id == tenant_id,
+                    Contact.channel == "voice",
+                    Contact.callback.is_(True),
+                    Contact.state == "offered",
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+    def position(self, session: Session, contact: Contact) -> int:
+        """1 + the contacts of the same queue that arrived earlier and still wait."""
+        ahead = session.execute(
+            select(func.count())
+            .select_from(Contact)
+            .where(
+                Contact.tenant_id == contact.tenant_id,
+                Contact.queue_id == contact.queue_id,
+                Contact.state == "queued",
+                Contact.arrived_s < (contact.arrived_s or 0.0),
+            )
+        ).scalar_one()
+        return int(ahead) + 1
+
+    def agent_of_user(self, session: Session, tenant_id: str, user_id: str) -> Agent | None:
+        return session.execute(
+            select(Agent).where(Agent.tenant_id == tenant_id, Agent.user_id == user_id)
+        ).scalar_one_or_none()
+
+    def agent_user(self, session: Session, tenant_id: str, agent_id: str) -> tuple[Agent, User]:
+        row = session.execute(
+            select(Agent, User)
+            .join(User, User.id == Agent.user_id)
+            .where(Agent.tenant_id == tenant_id, Agent.id == agent_id)
+        ).one()
+        return row[0], row[1]
+
+
+voice_repository = VoiceRepository()

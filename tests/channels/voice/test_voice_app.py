@@ -1,0 +1,232 @@
+"""End to end with real peers: SIPp dials a number, walks the IVR with DTMF, is queued by the
+routing engine and bridged to an agent phone (SIPp registered with digest auth, answering as a
+UAS); audio both ways is checked in the recording with sox; a caller asks for a callback."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lianluo.auth.principal import Principal
+from lianluo.channels.voice.app import DbVoicePlatform, NumberMap, VoiceApp, load_flows
+from lianluo.channels.voice.prompts import PromptCache
+from lianluo.models import Agent, Contact, Event, Leg, Queue, Tenant
+from lianluo.routing.schemas import StateChangeIn
+from lianluo.routing.service import routing_service
+from lianluo.runtime.router import RoutingRuntime
+from lianluo.voice.service import VoiceService
+from tests.channels.voice.sipp_runner import SIPP, free_udp_port, needs_sipp, run_sipp
+from tests.factories import make_customer, make_user
+
+pytestmark = [needs_sipp, pytest.mark.timeout(120)]
+
+FLOWS = Path(__file__).parent / "flows"
+
+
+def sox_rms(path: Path, channel: int, start_s: float = 0.0) -> float:
+    """RMS amplitude (0..1) of one channel of a WAV, as sox's `stat` reports it."""
+    out = subprocess.run(
+        ["sox", str(path), "-n", "remix", str(channel), "trim", str(start_s), "stat"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    for line in out.stderr.splitlines():
+        if line.startswith("RMS     amplitude"):
+            return float(line.split(":")[1])
+    raise AssertionError(out.stderr)
+
+
+class Center:
+    def __init__(self, session: Session, sessions: sessionmaker[Session]) -> None:
+        self.tenant = Tenant(slug="voice-center", name="Voice center")
+        session.add(self.tenant)
+        session.flush()
+        self.admin = make_user(session, self.tenant, "voice-admin", ["admin"])
+        agent_user = make_user(session, self.tenant, "voice-agent", ["agent"])
+        self.queue = Queue(tenant_id=self.tenant.id, name="Voice Line", channels=["voice"])
+        session.add(self.queue)
+        self.agent = Agent(tenant_id=self.tenant.id, user_id=agent_user.id, capacity={"voice": 1})
+        session.add(self.agent)
+        self.customer = make_customer(
+            session, self.tenant, "王贵宾", phone="+8613800138000", value_tier="gold"
+        )
+        session.commit()
+        self.agent_principal = Principal(
+            agent_user.id, self.tenant.id, None, frozenset({"agent"}), username="voice-agent"
+        )
+        self.principal = Principal(
+            self.admin.id, self.tenant.id, None, frozenset({"admin"}), username="voice-admin"
+        )
+        self.router = RoutingRuntime(sessions)
+        self.service = VoiceService(sessions, self.router)
+        self.service.set_phone(self.tenant.id, self.agent.id, "1001", "lianluo", "s3cret")
+
+    def agent_available(self) -> None:
+        routing_service.change_state(
+            self.router, self.agent_principal, None, StateChangeIn(state="available")
+        )
+
+
+@pytest.fixture
+def center(session: Session, sessions: sessionmaker[Session]) -> Center:
+    return Center(session, sessions)
+
+
+async def start_app(
+    center: Center, tmp_path: Path, gateway: tuple[str, int] | None = None
+) -> tuple[VoiceApp, DbVoicePlatform]:
+    platform = DbVoicePlatform(center.service, center.principal)
+    await platform.refresh_phones()
+    app = VoiceApp(
+        platform,
+        load_flows(FLOWS),
+        NumberMap({"4008": "test_line"}),
+        PromptCache(tmp_path / "prompts"),
+        tmp_path / "recordings",
+        announce_every_s=30,
+        gateway=gateway,
+    )
+    await app.start()
+    return app, platform
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+async def test_caller_walks_the_ivr_waits_and_talks_with_the_agent(
+    center: Center, session: Session, tmp_path: Path
+) -> None:
+    center.agent_available()
+    app, platform = await start_app(center, tmp_path)
+    phone_port = free_udp_port()
+    try:
+        agent_phone = asyncio.ensure_future(
+            run_sipp("agent_answer.xml", None, local_port=phone_port, workdir=tmp_path)
+        )
+        await asyncio.sleep(0.5)
+        registered = await run_sipp(
+            "agent_register.xml",
+            app.endpoint.port,
+            workdir=tmp_path,
+            extra=["-key", "user", "1001",
+                   "-key", "phone_port", str(phone_port)],
+        )  # fmt: skip
+        assert registered.returncode == 0, registered.output
+        assert app.registrar.lookup("1001") is not None
+        caller = await run_sipp("caller_talks.xml", app.endpoint.port, workdir=tmp_path)
+        assert caller.returncode == 0, caller.output
+        agent = await agent_phone
+        assert agent.returncode == 0, agent.output
+        await asyncio.sleep(0.3)
+    finally:
+        await app.close()
+        platform.close()
+
+    (record,) = app.records.values()
+    assert record.flow == "test_line"
+    assert record.path is not None
+    assert record.path[:5] == ["greet", "who", "tier", "vip", "menu"]  # the VIP branch
+    assert record.digits == ["2"]
+    assert record.outcome == "completed", record
+    contact = session.execute(select(Contact).where(Contact.id == record.contact_id)).scalar_one()
+    assert contact.channel == "voice"
+    assert contact.customer_id == center.customer.id
+    assert contact.state == "wrap_up"
+    assert contact.agent_id == center.agent.id
+    assert contact.priority == 5
+    assert contact.context["recording"] == record.recording
+    assert contact.context["ivr_path"][:4] == ["greet", "who", "tier", "vip"]
+    leg = session.execute(select(Leg).where(Leg.contact_id == contact.id)).scalar_one()
+    assert leg.answered_at is not None
+    kinds = (
+        session.execute(
+            select(Event.type).where(Event.contact_id == contact.id).order_by(Event.occurred_at)
+        )
+        .scalars()
+        .all()
+    )
+    assert kinds[0] == "contact.queued"
+    assert "contact.answered" in kinds
+    # the recording: left = what the caller said, right = what the caller heard, both audible;
+    # the last seconds are the bridged talk, where the right side is the agent's voice
+    wav = Path(record.recording)
+    assert sox_rms(wav, 1) > 0.001
+    assert sox_rms(wav, 2) > 0.01
+    assert sox_rms(wav, 2, start_s=4.0) > 0.001
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+async def test_a_callback_keeps_the_place_and_is_honoured_agent_first(
+    center: Center, session: Session, tmp_path: Path
+) -> None:
+    # no agent is available: the caller waits, hears their place, and asks to be called back;
+    # then the agent comes: their phone rings first, then the customer's, and they talk
+    customer_port, phone_port = free_udp_port(), free_udp_port()
+    app, platform = await start_app(center, tmp_path, gateway=("127.0.0.1", customer_port))
+    try:
+        caller = await run_sipp("caller_callback.xml", app.endpoint.port, workdir=tmp_path)
+        assert caller.returncode == 0, caller.output
+        (record,) = app.records.values()
+        assert record.outcome == "callback"
+        assert record.announcements >= 1  # heard their place in line before pressing 1
+
+        def read_contact() -> Contact:
+            with center.service.sessions() as s:
+                return s.execute(
+                    select(Contact).where(Contact.id == record.contact_id)
+                ).scalar_one()
+
+        # the worker's thread is the one that uses the test's connection while the app runs
+        contact = await platform._call(read_contact)
+        assert contact.callback is True
+        assert contact.state == "queued"  # kept its place
+
+        agent_phone = asyncio.ensure_future(
+            run_sipp("agent_answer.xml", None, local_port=phone_port, workdir=tmp_path)
+        )
+        customer_phone = asyncio.ensure_future(
+            run_sipp("customer_answer.xml", None, local_port=customer_port, workdir=tmp_path)
+        )
+        await asyncio.sleep(0.5)
+        registered = await run_sipp(
+            "agent_register.xml", app.endpoint.port, workdir=tmp_path,
+            extra=["-key", "user", "1001", "-key", "phone_port", str(phone_port)],
+        )  # fmt: skip
+        assert registered.returncode == 0, registered.output
+        await platform._call(center.agent_available)  # the one thread that uses the connection
+        agent, customer = await asyncio.gather(agent_phone, customer_phone)
+        assert agent.returncode == 0, agent.output
+        assert customer.returncode == 0, customer.output
+        for _ in range(20):
+            done = app.callback_records.get(contact.id)
+            if done is not None and done.outcome == "completed":
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await app.close()
+        platform.close()
+    done = app.callback_records[contact.id]
+    assert done.outcome == "completed"
+    assert done.agent_id == center.agent.id
+    session.expire_all()
+    contact = session.execute(select(Contact).where(Contact.id == record.contact_id)).scalar_one()
+    assert contact.state == "wrap_up"
+    assert contact.agent_id == center.agent.id
+    kinds = (
+        session.execute(select(Event.type).where(Event.contact_id == contact.id)).scalars().all()
+    )
+    assert "contact.callback_requested" in kinds
+    assert "contact.answered" in kinds
+    assert "contact.abandoned" not in kinds
+    # the agent leg's recording: the agent's voice (left) and what the agent heard (right)
+    assert sox_rms(Path(done.recording), 1) > 0.001
+    assert sox_rms(Path(done.recording), 2) > 0.001
+
+
+def test_sipp_is_the_debian_build_with_pcap_play() -> None:
+    assert SIPP is not None
+    out = subprocess.run([SIPP, "-v"], capture_output=True, text=True, check=False)
+    assert "PCAP" in out.stdout + out.stderr
