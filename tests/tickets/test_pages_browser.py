@@ -203,6 +203,7 @@ def test_list_filters_and_sla_colours(
     def badge(ticket_id: str) -> Any:
         return page.locator(f'tr[data-ticket="{ticket_id}"] .sla')
 
+    expect(page.locator(f'tr[data-ticket="{ids["fresh"]}"]')).to_contain_text("李座席")
     expect(badge(ids["fresh"])).to_have_text("正常")
     expect(badge(ids["amber"])).to_have_text("即将超时")
     expect(badge(ids["late"])).to_have_text("已超时")
@@ -265,7 +266,9 @@ def test_detail_notes_replies_status_and_files(
     page.locator("#entry-body").fill("已联系财务核实")
     page.locator("#entry-kind").select_option("note")
     page.locator("#entry-submit").click()
-    expect(page.locator('#entries .entry[data-kind="note"]')).to_contain_text("已联系财务核实")
+    note = page.locator('#entries .entry[data-kind="note"]')
+    expect(note).to_contain_text("已联系财务核实")
+    expect(note).to_contain_text("李座席")
 
     page.locator("#entry-body").fill("您好，我们会在两个工作日内重开发票。")
     page.locator("#entry-kind").select_option("reply")

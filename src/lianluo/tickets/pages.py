@@ -98,6 +98,9 @@ def tickets_page(request: Request, session: DbSession, ctx: Context) -> Response
         sla_states=[str(x) for x in SlaState],
         username=principal.username,
         tz=_tz(session, principal.tenant_id),
+        names=ticket_repository.display_names(
+            session, principal.tenant_id, [t.owner_id for t in items if t.owner_id]
+        ),
     )
 
 
@@ -122,4 +125,9 @@ def ticket_page(ticket_id: str, request: Request, session: DbSession, ctx: Conte
         me=principal.user_id,
         username=principal.username,
         tz=_tz(session, principal.tenant_id),
+        names=ticket_repository.display_names(
+            session,
+            principal.tenant_id,
+            [ticket.owner_id or "", *(e.author_id or "" for e in ticket.entries)],
+        ),
     )

@@ -346,6 +346,18 @@ class TicketRepository:
             condition = condition & (User.partner_id == principal.partner_id)
         return session.execute(select(User).where(condition)).scalar_one_or_none()
 
+    def display_names(
+        self, session: Session, tenant_id: str, user_ids: Sequence[str]
+    ) -> dict[str, str]:
+        if not user_ids:
+            return {}
+        rows = session.execute(
+            select(User.id, User.display_name).where(
+                User.tenant_id == tenant_id, User.id.in_(sorted(set(user_ids)))
+            )
+        ).all()
+        return {uid: name for uid, name in rows}
+
     def skills_of_user(self, session: Session, tenant_id: str, user_id: str) -> dict[str, int]:
         rows = session.execute(
             select(Skill.name, AgentSkill.level)
