@@ -120,6 +120,11 @@ def _include_routers(app: FastAPI) -> None:
 
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
+    # --- wall: real-time KPI stream, /wall and /admin pages ---
+    from lianluo.realtime.endpoints import router as realtime_router
+    from lianluo.realtime.endpoints import socket_router as realtime_socket_router
+
+    # --- end wall ---
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -138,6 +143,8 @@ def _include_routers(app: FastAPI) -> None:
         events_router,
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
+        realtime_router,  # wall
+        realtime_socket_router,  # wall
         pages_router,
     ):
         app.include_router(router)

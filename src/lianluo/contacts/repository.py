@@ -42,6 +42,13 @@ class ContactRepository:
             select(func.count()).where(Leg.contact_id == contact_id)
         ).scalar_one()
 
+    def legs_of(self, session: Session, contact_id: str) -> list[Leg]:
+        return list(
+            session.execute(
+                select(Leg).where(Leg.contact_id == contact_id).order_by(Leg.offered_at)
+            ).scalars()
+        )
+
     def wrapping_up(self, session: Session, agent_id: str, except_id: str) -> int:
         return session.execute(
             select(func.count()).where(

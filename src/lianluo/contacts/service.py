@@ -196,6 +196,7 @@ class ContactService:
                 return
             contact.state = "wrap_up"
             contact.notes = data.notes
+            _event(txn, principal, contact, "contact.completed", agent_id)  # wrap-up begins
             if not txn.engine.agent_load(agent_id):
                 with engine_errors():
                     txn.engine.set_agent_state(
@@ -249,6 +250,7 @@ class ContactService:
             disposition=disposition,
             transferred=bool(contact.context.get("transfers")),
             legs=repo.legs(txn.session, contact.id),
+            **_handle_times(txn, contact.id),
         )
 
     # ---- the line ------------------------------------------------------------------------
@@ -365,6 +367,20 @@ def _epoch(moment: datetime | None) -> float | None:
             details=[{"field": "at", "message": "naive datetime"}],
         )
     return moment.timestamp()
+
+
+def _handle_times(txn: RoutingTxn, contact_id: str) -> dict[str, float]:
+    """talk_s, hold_s and acw_s of a contact that ends now (KPI AHT = their sum): talk and hold
+    of all its legs, after-contact work from the end of the last leg to now."""
+    legs = [leg for leg in repo.legs_of(txn.session, contact_id) if leg.answered_at is not None]
+    talk = sum(leg.talk_s for leg in legs)
+    hold = sum(leg.hold_s for leg in legs)
+    last_end = max((leg.ended_at.timestamp() for leg in legs if leg.ended_at), default=txn.now)
+    return {
+        "talk_s": round(talk, 3),
+        "hold_s": round(hold, 3),
+        "acw_s": round(max(0.0, txn.now - last_end), 3),
+    }
 
 
 def end_leg_answer(txn: RoutingTxn, contact_id: str, agent_id: str) -> str | None:
