@@ -123,6 +123,7 @@ def _include_routers(app: FastAPI) -> None:
     # --- wall: real-time KPI stream, /wall and /admin pages ---
     from lianluo.realtime.endpoints import router as realtime_router
     from lianluo.realtime.endpoints import socket_router as realtime_socket_router
+    from lianluo.realtime.pages import router as wall_pages_router
 
     # --- end wall ---
     app.mount("/static", static_files, name="static")
@@ -145,6 +146,7 @@ def _include_routers(app: FastAPI) -> None:
         wfm_pages_router,  # wfm
         realtime_router,  # wall
         realtime_socket_router,  # wall
+        wall_pages_router,  # wall
         pages_router,
     ):
         app.include_router(router)
