@@ -282,6 +282,11 @@ ROUTES: dict[tuple[str, str], Case] = {
     # real-time wallboard (wall)
     ("GET", "/api/v1/realtime/wall"): Case(),
     ("GET", "/wall"): Case(),
+    ("GET", "/admin"): Case(),
+    ("GET", "/admin/queues"): Case(),
+    ("GET", "/admin/skills"): Case(),
+    ("GET", "/admin/agents"): Case(),
+    ("GET", "/admin/users"): Case(),
 }
 
 # WebSocket routes cannot be called like the others; each names the test of its tenancy.

@@ -121,6 +121,7 @@ def _include_routers(app: FastAPI) -> None:
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
     # --- wall: real-time KPI stream, /wall and /admin pages ---
+    from lianluo.admin.pages import router as admin_pages_router
     from lianluo.realtime.endpoints import router as realtime_router
     from lianluo.realtime.endpoints import socket_router as realtime_socket_router
     from lianluo.realtime.pages import router as wall_pages_router
@@ -147,6 +148,7 @@ def _include_routers(app: FastAPI) -> None:
         realtime_router,  # wall
         realtime_socket_router,  # wall
         wall_pages_router,  # wall
+        admin_pages_router,  # wall
         pages_router,
     ):
         app.include_router(router)
