@@ -19,6 +19,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path("/tmp/wall-page.png")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
+EXPECT_TIMEOUT_MS = 20_000  # a shared, loaded machine: generous, and a failure still fails
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
@@ -108,6 +110,7 @@ def test_wall_updates_without_reload(server: tuple[str, dict[str, str]]) -> None
 
     from tests.factories import PASSWORD
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     base, ids = server
     boss, agent = _api(base, "boss"), _api(base, "li")
     with sync_playwright() as pw:

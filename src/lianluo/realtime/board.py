@@ -201,11 +201,31 @@ class TenantBoard:
             if partner_id is None or q.partner_id == partner_id
         ]
         visible = {q.queue_id for q in queues}
-        contacts = [c for c in self.contacts.values() if c.queue_id in visible]
-        live = [c for c in self.contacts.values() if c.current_queue_id in visible]
-        today = [c for c in contacts if c.offered_at >= day_start]
         chart_start = now - CHART_HOURS * 3600.0
-        recent = [c for c in contacts if c.offered_at >= chart_start]
+        window_start = min(day_start, chart_start)
+        # one pass over the contacts: the outcomes of the window, and what is live per queue
+        window: list[LiveContact] = []
+        live: dict[str | None, list[LiveContact]] = {}
+        work: dict[str, list[dict[str, Any]]] = {}
+        for c in self.contacts.values():
+            if c.queue_id in visible and c.offered_at >= window_start:
+                window.append(c)
+            if c.state in LIVE_STATES and c.current_queue_id in visible:
+                live.setdefault(c.current_queue_id, []).append(c)
+            if c.agent_id and c.state in HOLDING_STATES:
+                work.setdefault(c.agent_id, []).append(
+                    {
+                        "contact_id": c.contact_id,
+                        "queue_id": c.current_queue_id if c.current_queue_id in visible else None,
+                        "channel": c.channel,
+                        "state": c.state,
+                    }
+                )
+        cols = outcome_columns(window)
+        today = cols.offered_at >= day_start
+        recent = cols.offered_at >= chart_start
+        starts = kpi.interval_starts(cols.offered_at, CHART_INTERVAL_S, self.tz)
+        labels = cols.queue.astype(str) if len(cols) else np.empty(0, dtype=str)
 
         queue_rows = []
         for q in queues:
@@ -213,11 +233,12 @@ class TenantBoard:
                 service_level_threshold_s=float(q.sl_target_s),
                 short_abandon_s=float(q.short_abandon_s),
             )
-            mine = [c for c in today if c.queue_id == q.queue_id]
-            waiting = [c for c in live if c.current_queue_id == q.queue_id and c.state == "queued"]
-            states = Counter(c.state for c in live if c.current_queue_id == q.queue_id)
+            mine = labels == q.queue_id
+            here = live.get(q.queue_id, [])
+            waiting = [c for c in here if c.state == "queued"]
+            states = Counter(c.state for c in here)
             oldest = min((c.waiting_since or c.offered_at for c in waiting), default=None)
-            figures = kpi_figures(mine, params)
+            figures = kpi_figures(cols.select(mine & today), params)
             queue_rows.append(
                 {
                     "queue_id": q.queue_id,
@@ -236,7 +257,7 @@ class TenantBoard:
                     "sl_status": sl_status(figures["service_level"], q.sl_target_ratio),
                     **figures,
                     "intervals": interval_series(
-                        [c for c in recent if c.queue_id == q.queue_id], params, self.tz
+                        cols.select(mine & recent), starts[mine & recent], params
                     ),
                 }
             )
@@ -246,17 +267,6 @@ class TenantBoard:
             for a in sorted(self.agents.values(), key=lambda a: (a.name, a.agent_id))
             if partner_id is None or a.partner_id == partner_id
         ]
-        work: dict[str, list[dict[str, Any]]] = {}
-        for c in self.contacts.values():
-            if c.agent_id and c.state in HOLDING_STATES:
-                work.setdefault(c.agent_id, []).append(
-                    {
-                        "contact_id": c.contact_id,
-                        "queue_id": c.current_queue_id if c.current_queue_id in visible else None,
-                        "channel": c.channel,
-                        "state": c.state,
-                    }
-                )
         by_state = Counter(a.state for a in agents)
         return {
             "tenant_id": self.tenant_id,
@@ -267,8 +277,8 @@ class TenantBoard:
             "queues": queue_rows,
             "totals": {
                 "waiting": sum(r["waiting"] for r in queue_rows),
-                **kpi_figures(today, kpi.KpiParams()),
-                "intervals": interval_series(recent, kpi.KpiParams(), self.tz),
+                **kpi_figures(cols.select(today), kpi.KpiParams()),
+                "intervals": interval_series(cols.select(recent), starts[recent], kpi.KpiParams()),
             },
             "agents_by_state": {s: by_state.get(s, 0) for s in AGENT_STATES}
             | {s: n for s, n in by_state.items() if s not in AGENT_STATES},
@@ -289,13 +299,38 @@ class TenantBoard:
         }
 
 
-def kpi_figures(contacts: list[LiveContact], params: kpi.KpiParams) -> dict[str, Any]:
+def outcome_columns(contacts: list[LiveContact]) -> kpi.OutcomeColumns:
+    """The contacts as `OutcomeColumns` (the fields of `LiveContact.outcome()`, built column by
+    column: a snapshot of a busy day would spend most of its time making records)."""
+
+    def times(name: str) -> Any:
+        return np.array(
+            [np.nan if (v := getattr(c, name)) is None else v for c in contacts], dtype=np.float64
+        )
+
+    answered = times("answered_at")
+    transferred = np.array([c.transferred for c in contacts], dtype=np.bool_)
+    return kpi.OutcomeColumns(
+        offered_at=np.array([c.offered_at for c in contacts], dtype=np.float64),
+        answered_at=answered,
+        abandoned_at=times("abandoned_at"),
+        ended_at=times("ended_at"),
+        talk_s=np.array([c.talk_s for c in contacts], dtype=np.float64),
+        hold_s=np.array([c.hold_s for c in contacts], dtype=np.float64),
+        acw_s=np.array([c.acw_s for c in contacts], dtype=np.float64),
+        queue=np.array([c.queue_id for c in contacts], dtype=object),
+        channel=np.array([c.channel for c in contacts], dtype=object),
+        transferred=transferred,
+        handled_end_to_end_by_first_agent=~np.isnan(answered) & ~transferred,
+    )
+
+
+def kpi_figures(cols: kpi.OutcomeColumns, params: kpi.KpiParams) -> dict[str, Any]:
     """Offered, answered, abandoned, SL, ASA, AHT and abandonment by the domain/kpi functions.
 
     AHT is over the contacts that ended (their handle time is known); a contact still being
     handled joins it when it ends.
     """
-    cols = kpi.OutcomeColumns.from_outcomes([c.outcome() for c in contacts])
     ended = ~np.isnan(cols.ended_at)
     return {
         "offered": len(cols),
@@ -312,20 +347,25 @@ def kpi_figures(contacts: list[LiveContact], params: kpi.KpiParams) -> dict[str,
 
 
 def interval_series(
-    contacts: list[LiveContact], params: kpi.KpiParams, tz: str
+    cols: kpi.OutcomeColumns, starts: Any, params: kpi.KpiParams
 ) -> list[dict[str, Any]]:
-    """Offered, answered and SL per 15-minute local interval (by offered time)."""
-    cols = kpi.OutcomeColumns.from_outcomes([c.outcome() for c in contacts])
-    return [
-        {
-            "start": row.interval_start,
-            "offered": row.kpis.offered,
-            "answered": row.kpis.answered,
-            "abandoned": row.kpis.abandoned,
-            "service_level": row.kpis.service_level,
-        }
-        for row in kpi.summarize_by_interval(cols, CHART_INTERVAL_S, tz, params)
-    ]
+    """Offered, answered and SL per local interval (`starts` from kpi.interval_starts, by
+    offered time, as the historical reports bucket)."""
+    series = []
+    for start in np.unique(starts):
+        chunk = cols.select(starts == start)
+        series.append(
+            {
+                "start": float(start),
+                "offered": len(chunk),
+                "answered": int(chunk.answered.sum()),
+                "abandoned": int(chunk.abandoned.sum()),
+                "service_level": kpi.service_level(
+                    chunk, params.service_level_threshold_s, params.short_abandon_s
+                ),
+            }
+        )
+    return series
 
 
 def sl_status(service_level: float | None, target: float) -> str:
