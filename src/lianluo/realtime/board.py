@@ -225,15 +225,16 @@ class TenantBoard:
         today = cols.offered_at >= day_start
         recent = cols.offered_at >= chart_start
         starts = kpi.interval_starts(cols.offered_at, CHART_INTERVAL_S, self.tz)
-        labels = cols.queue.astype(str) if len(cols) else np.empty(0, dtype=str)
+        index = {q.queue_id: k for k, q in enumerate(queues)}
+        codes = np.array([index[c.queue_id] for c in window], dtype=np.int64)
 
         queue_rows = []
-        for q in queues:
+        for k, q in enumerate(queues):
             params = kpi.KpiParams(
                 service_level_threshold_s=float(q.sl_target_s),
                 short_abandon_s=float(q.short_abandon_s),
             )
-            mine = labels == q.queue_id
+            mine = codes == k
             here = live.get(q.queue_id, [])
             waiting = [c for c in here if c.state == "queued"]
             states = Counter(c.state for c in here)
