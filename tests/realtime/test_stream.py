@@ -199,3 +199,18 @@ class TestSocket:
         ):
             ws.receive_json()
         assert refused.value.code == 1008
+
+
+class TestPage:
+    def test_supervisor_gets_the_page(self, client: Any, world: Any) -> None:
+        r = client.get("/wall?lang=en", headers=world.headers(world.a.users["supervisor"]))
+        assert r.status_code == 200
+        assert "Supervisor wallboard" in r.text
+        assert "/static/vendor/plotly.min.js" in r.text
+
+    def test_agent_is_refused_and_anonymous_sent_to_login(self, client: Any, world: Any) -> None:
+        r = client.get("/wall", headers=world.headers(world.a.users["agent"]))
+        assert r.status_code == 403
+        assert "实时大屏" in r.text
+        r = client.get("/wall", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/login?next=/wall")
