@@ -99,6 +99,16 @@ class TenantBoard:
     built_at: float = 0.0
     # something changed that events do not carry (a queue or an agent was edited)
     stale: bool = False
+    # Contacts that ended never change again: their KPI columns are built once and kept
+    # (`_closed`, with queue codes `_closed_codes`); each push builds columns only for the
+    # live ones. `_rescan` asks for a full pass (after a load from the database or a prune).
+    _live: dict[str, LiveContact] = field(default_factory=dict)
+    _closed: kpi.OutcomeColumns | None = None
+    _closed_codes: Any = None
+    _closed_new: list[LiveContact] = field(default_factory=list)
+    _qcode: dict[str, int] = field(default_factory=dict)
+    _rescan: bool = True
+    _pruned_before: float = 0.0
 
     # ---- events -----------------------------------------------------------------------------
 
@@ -118,6 +128,8 @@ class TenantBoard:
             return False
         payload = event.get("payload") or {}
         if kind == "contact.queued":
+            if contact_id in self.contacts:
+                return False  # a replay after a reconcile: the database had it already
             queue_id = event.get("queue_id") or ""
             self.contacts[contact_id] = LiveContact(
                 contact_id=contact_id,
@@ -128,10 +140,25 @@ class TenantBoard:
                 offered_at=at,
                 waiting_since=at,
             )
+            self._live[contact_id] = self.contacts[contact_id]
             return True
         contact = self.contacts.get(contact_id)
-        if contact is None:
-            return False  # offered before the window; the next reconcile brings it
+        if contact is None or contact.state not in LIVE_STATES:
+            return False  # before the window (the next reconcile brings it), or over
+        changed = self._contact_event(kind, contact, event, at, payload)
+        if contact.state not in LIVE_STATES:
+            self._live.pop(contact_id, None)
+            self._closed_new.append(contact)
+        return changed
+
+    def _contact_event(
+        self,
+        kind: str,
+        contact: LiveContact,
+        event: dict[str, Any],
+        at: float,
+        payload: dict[str, Any],
+    ) -> bool:
         agent_id = event.get("agent_id")
         if kind == "contact.offered":
             contact.state, contact.agent_id = "offered", agent_id
@@ -179,8 +206,12 @@ class TenantBoard:
         agent.reason = str(payload.get("reason") or "")
         return True
 
-    def prune(self, window_start: float) -> None:
-        """Forget contacts that ended before the window and cannot count any more."""
+    def prune(self, window_start: float, every_s: float = 900.0) -> None:
+        """Forget contacts that ended before the window and cannot count any more (a full
+        pass, so at most once per `every_s` of window movement)."""
+        if window_start - self._pruned_before < every_s:
+            return
+        self._pruned_before = window_start
         gone = [
             cid
             for cid, c in self.contacts.items()
@@ -188,6 +219,32 @@ class TenantBoard:
         ]
         for cid in gone:
             del self.contacts[cid]
+        if gone:
+            self._rescan = True
+
+    def _code(self, queue_id: str) -> int:
+        code = self._qcode.get(queue_id)
+        if code is None:
+            code = self._qcode[queue_id] = len(self._qcode)
+        return code
+
+    def _sync(self) -> None:
+        """Bring the live set and the columns of ended contacts up to date."""
+        if self._rescan:
+            self._live = {cid: c for cid, c in self.contacts.items() if c.state in LIVE_STATES}
+            self._closed_new = [c for c in self.contacts.values() if c.state not in LIVE_STATES]
+            self._closed, self._closed_codes = None, None
+            self._rescan = False
+        if self._closed_new or self._closed is None:
+            new = self._closed_new
+            self._closed_new = []
+            cols = outcome_columns(new)
+            codes = np.array([self._code(c.queue_id) for c in new], dtype=np.int64)
+            if self._closed is None:
+                self._closed, self._closed_codes = cols, codes
+            else:
+                self._closed = concat_columns(self._closed, cols)
+                self._closed_codes = np.concatenate([self._closed_codes, codes])
 
     # ---- figures ----------------------------------------------------------------------------
 
@@ -203,14 +260,11 @@ class TenantBoard:
         visible = {q.queue_id for q in queues}
         chart_start = now - CHART_HOURS * 3600.0
         window_start = min(day_start, chart_start)
-        # one pass over the contacts: the outcomes of the window, and what is live per queue
-        window: list[LiveContact] = []
+        self._sync()
         live: dict[str | None, list[LiveContact]] = {}
         work: dict[str, list[dict[str, Any]]] = {}
-        for c in self.contacts.values():
-            if c.queue_id in visible and c.offered_at >= window_start:
-                window.append(c)
-            if c.state in LIVE_STATES and c.current_queue_id in visible:
+        for c in self._live.values():
+            if c.current_queue_id in visible:
                 live.setdefault(c.current_queue_id, []).append(c)
             if c.agent_id and c.state in HOLDING_STATES:
                 work.setdefault(c.agent_id, []).append(
@@ -221,12 +275,29 @@ class TenantBoard:
                         "state": c.state,
                     }
                 )
-        cols = outcome_columns(window)
+        # the window's outcomes: the kept columns of ended contacts and those still live
+        lookup = np.full(len(self._qcode) + 1, -1, dtype=np.int64)
+        for k, q in enumerate(queues):
+            if q.queue_id in self._qcode:
+                lookup[self._qcode[q.queue_id]] = k
+        assert self._closed is not None
+        closed_codes = lookup[self._closed_codes] if len(self._closed) else self._closed_codes
+        keep = (closed_codes >= 0) & (self._closed.offered_at >= window_start)
+        index = {q.queue_id: k for k, q in enumerate(queues)}
+        open_ = [
+            c for c in self._live.values() if c.queue_id in index and c.offered_at >= window_start
+        ]
+        cols = concat_columns(self._closed.select(keep), outcome_columns(open_))
+        codes = np.concatenate(
+            [closed_codes[keep], np.array([index[c.queue_id] for c in open_], dtype=np.int64)]
+        )
+        # grouped by queue, so each queue's rows are one slice (views, not copies)
+        order = np.argsort(codes, kind="stable")
+        cols, codes = cols.select(order), codes[order]
+        bounds = np.searchsorted(codes, np.arange(len(queues) + 1))
         today = cols.offered_at >= day_start
         recent = cols.offered_at >= chart_start
         starts = kpi.interval_starts(cols.offered_at, CHART_INTERVAL_S, self.tz)
-        index = {q.queue_id: k for k, q in enumerate(queues)}
-        codes = np.array([index[c.queue_id] for c in window], dtype=np.int64)
 
         queue_rows = []
         for k, q in enumerate(queues):
@@ -234,12 +305,13 @@ class TenantBoard:
                 service_level_threshold_s=float(q.sl_target_s),
                 short_abandon_s=float(q.short_abandon_s),
             )
-            mine = codes == k
+            mine = slice(int(bounds[k]), int(bounds[k + 1]))
+            q_cols, q_today, q_recent = cols.select(mine), today[mine], recent[mine]
             here = live.get(q.queue_id, [])
             waiting = [c for c in here if c.state == "queued"]
             states = Counter(c.state for c in here)
             oldest = min((c.waiting_since or c.offered_at for c in waiting), default=None)
-            figures = kpi_figures(cols.select(mine & today), params)
+            figures = kpi_figures(q_cols.select(q_today), params)
             queue_rows.append(
                 {
                     "queue_id": q.queue_id,
@@ -258,7 +330,7 @@ class TenantBoard:
                     "sl_status": sl_status(figures["service_level"], q.sl_target_ratio),
                     **figures,
                     "intervals": interval_series(
-                        cols.select(mine & recent), starts[mine & recent], params
+                        q_cols.select(q_recent), starts[mine][q_recent], params
                     ),
                 }
             )
@@ -324,6 +396,19 @@ def outcome_columns(contacts: list[LiveContact]) -> kpi.OutcomeColumns:
         transferred=transferred,
         handled_end_to_end_by_first_agent=~np.isnan(answered) & ~transferred,
     )
+
+
+def concat_columns(a: kpi.OutcomeColumns, b: kpi.OutcomeColumns) -> kpi.OutcomeColumns:
+    if not len(b):
+        return a
+    if not len(a):
+        return b
+    return kpi.OutcomeColumns(
+        **{name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in _FIELDS}
+    )
+
+
+_FIELDS = tuple(kpi.OutcomeColumns.__dataclass_fields__)
 
 
 def kpi_figures(cols: kpi.OutcomeColumns, params: kpi.KpiParams) -> dict[str, Any]:
