@@ -147,6 +147,13 @@ def _include_routers(app: FastAPI) -> None:
     # --- end wfm ---
     from lianluo.voice.pages import router as voice_pages_router  # voice
 
+    # --- wall: real-time KPI stream, /wall and /admin pages ---
+    from lianluo.admin.pages import router as admin_pages_router
+    from lianluo.realtime.endpoints import router as realtime_router
+    from lianluo.realtime.endpoints import socket_router as realtime_socket_router
+    from lianluo.realtime.pages import router as wall_pages_router
+
+    # --- end wall ---
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -170,6 +177,10 @@ def _include_routers(app: FastAPI) -> None:
         tickets_router,  # tickets
         tickets_pages_router,  # tickets
         voice_pages_router,  # voice
+        realtime_router,  # wall
+        realtime_socket_router,  # wall
+        wall_pages_router,  # wall
+        admin_pages_router,  # wall
         pages_router,
     ):
         app.include_router(router)

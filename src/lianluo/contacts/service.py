@@ -196,6 +196,7 @@ class ContactService:
                 return
             contact.state = "wrap_up"
             contact.notes = data.notes
+            _event(txn, principal, contact, "contact.completed", agent_id)  # wrap-up begins
             if not txn.engine.agent_load(agent_id):
                 with engine_errors():
                     txn.engine.set_agent_state(
