@@ -119,41 +119,32 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
 
 def _include_routers(app: FastAPI) -> None:
+    """Every feature's API and pages; static files (plotly vendored from the package)."""
+    from lianluo.admin.pages import router as admin_pages_router
     from lianluo.agents.endpoints import router as agents_router
     from lianluo.auth.endpoints import router as auth_router
     from lianluo.contacts.endpoints import router as contacts_router
     from lianluo.customers.endpoints import router as customers_router
     from lianluo.events.endpoints import router as events_router
     from lianluo.queues.endpoints import router as queues_router
+    from lianluo.realtime.endpoints import router as realtime_router
+    from lianluo.realtime.endpoints import socket_router as realtime_socket_router
+    from lianluo.realtime.pages import router as wall_pages_router
     from lianluo.reports.endpoints import router as reports_router
     from lianluo.reports.pages import router as reports_pages_router
     from lianluo.routing.endpoints import router as routing_router
     from lianluo.tenants.endpoints import router as tenants_router
-
-    # --- tickets: API and pages ---
     from lianluo.tickets.endpoints import router as tickets_router
     from lianluo.tickets.pages import router as tickets_pages_router
     from lianluo.users.endpoints import router as users_router
+    from lianluo.voice.pages import router as voice_pages_router
     from lianluo.web.pages import router as pages_router
     from lianluo.web.pages import static_files
-
-    # --- wfm: API and the /wfm page (plotly served from the installed package) ---
     from lianluo.wfm.endpoints import router as wfm_router
     from lianluo.wfm.pages import router as wfm_pages_router
     from lianluo.wfm.pages import vendor_files
 
-    # --- end tickets ---
     app.mount("/static/vendor", vendor_files, name="vendor")
-    # --- end wfm ---
-    from lianluo.voice.pages import router as voice_pages_router  # voice
-
-    # --- wall: real-time KPI stream, /wall and /admin pages ---
-    from lianluo.admin.pages import router as admin_pages_router
-    from lianluo.realtime.endpoints import router as realtime_router
-    from lianluo.realtime.endpoints import socket_router as realtime_socket_router
-    from lianluo.realtime.pages import router as wall_pages_router
-
-    # --- end wall ---
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
