@@ -9,9 +9,9 @@ Two stages, both SQL:
    This is done once per export of the log (a Parquet file written by
    `export_events_parquet`, or rows handed in memory), not per report.
 2. **Report** (`_totals_sql`): the repeat flags from those two times and the KPI windows, the
-   local bucket, and the `KpiTotals` sums per (bucket, key) in one GROUP BY (the time zone's offset is a constant, or a CASE over the
-   DST changes of the range); `domain.kpi.report_kpis` turns them into ratios as for the
-   numpy path.
+   local bucket, and the `KpiTotals` sums per (bucket, key) in one GROUP BY (the time zone's
+   offset is a constant, or a CASE over the DST changes of the range);
+   `domain.kpi.report_kpis` turns them into ratios as for the numpy path.
 
 Why this path, by measurement (bench/reports.py, 10,000,000 events = 3.3 million contacts
 over 90 days, a 30-day daily report; a shared 2-CPU machine at load average 10–13, so the
