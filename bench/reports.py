@@ -20,6 +20,7 @@ p50 of the daily queue report on the fast path. `--quick` uses ~100,000 events.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -173,13 +174,21 @@ def generate(n_events: int, seed: int = 8) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+CPU_TIMES: dict[int, float] = {}
+
+
 def p50(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times = []
+    """Median wall time of `fn` over `repeat` runs (and its median process CPU time, kept
+    in CPU_TIMES under the id of the result: on a shared, loaded machine the CPU seconds say
+    what the work costs when the wall clock mostly measures waiting for a core)."""
+    times, cpu = [], []
     result: object = None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    CPU_TIMES[id(result)] = statistics.median(cpu)
     return statistics.median(times), result
 
 
@@ -226,11 +235,16 @@ def main() -> None:
         print(f"contacts rolled up: {store.contacts():,}; in the 30-day report: {fast_offered:,} "
               f"(naive GROUP BY counts {naive_offered:,})")  # fmt: skip
         n_naive, n_queue, n_agent = (len(x) for x in (naive_rows, queue_cells, agent_cells))  # type: ignore[arg-type]
+        cpu = {name: CPU_TIMES[id(r)] for name, r in
+               (("naive", naive_rows), ("queue", queue_cells), ("agent", agent_cells))}  # fmt: skip
         print(f"naive GROUP BY over raw events, daily queue report (p50): {naive_s:.3f} s "
-              f"({n_naive:,} cells, counts/SL/ASA/AHT only)")  # fmt: skip
+              f"({n_naive:,} cells, counts/SL/ASA/AHT only; CPU {cpu['naive']:.3f} s)")  # fmt: skip
         print(f"roll-up events -> contact facts (once per export): {rollup_s:.3f} s")
-        print(f"fast daily queue report, all KPIs (p50): {queue_s:.3f} s ({n_queue:,} cells)")
-        print(f"fast daily agent report, all KPIs (p50): {agent_s:.3f} s ({n_agent:,} cells)")
+        print(f"fast daily queue report, all KPIs (p50): {queue_s:.3f} s ({n_queue:,} cells; "
+              f"CPU {cpu['queue']:.3f} s)")  # fmt: skip
+        print(f"fast daily agent report, all KPIs (p50): {agent_s:.3f} s ({n_agent:,} cells; "
+              f"CPU {cpu['agent']:.3f} s)")  # fmt: skip
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         print(f"speed-up over naive (queue report): {naive_s / queue_s:.1f}x")
     # one name for the figure; with --quick it is measured on ~100k events (a smoke run)
     print(f"report_10m: {queue_s:.3f} s")

@@ -16,8 +16,10 @@ class SavedReport(IdMixin, Base):
     __table_args__ = (Index("ix_saved_reports_due", "next_run_at"),)
 
     tenant_id: Mapped[str] = mapped_column(IdType, ForeignKey("tenants.id"), index=True)
-    partner_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("partners.id"))
-    owner_id: Mapped[str | None] = mapped_column(IdType, ForeignKey("users.id"))
+    # No foreign keys on these two: deleting a user or a partner must not fail on the reports
+    # they own; an owner who is gone has no rights, and the report is no longer sent.
+    partner_id: Mapped[str | None] = mapped_column(IdType)
+    owner_id: Mapped[str | None] = mapped_column(IdType)
     name: Mapped[str] = mapped_column(String(120))
     # grain, group_by, days, queue_id, channel: the ReportQuery less its dates
     params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

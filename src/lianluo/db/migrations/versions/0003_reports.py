@@ -40,12 +40,6 @@ def upgrade() -> None:
         sa.Column("created_at", lianluo.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_saved_reports_owner_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["partner_id"], ["partners.id"], name=op.f("fk_saved_reports_partner_id_partners")
-        ),
-        sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_saved_reports_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_reports")),
