@@ -120,6 +120,10 @@ def _include_routers(app: FastAPI) -> None:
 
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
+    # --- chat: widget sessions, /ws/chat, /ws/desk, the desk's API ---
+    from lianluo.channels.chat.endpoints import router as chat_router
+
+    # --- end chat ---
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -138,6 +142,7 @@ def _include_routers(app: FastAPI) -> None:
         events_router,
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
+        chat_router,  # chat
         pages_router,
     ):
         app.include_router(router)
