@@ -298,6 +298,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/chat/conversations/{conversation_id}/messages"): Case(),
     ("GET", "/api/v1/chat/canned-replies"): Case(),
     ("POST", "/api/v1/chat/canned-replies"): Case(body=lambda i: {"title": "t", "body": "b"}),
+    ("GET", "/widget.js"): Case(),
+    ("GET", "/demo/chat"): Case(),
+    ("GET", "/desk"): Case(),
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).

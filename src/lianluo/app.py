@@ -122,6 +122,7 @@ def _include_routers(app: FastAPI) -> None:
     # --- end wfm ---
     # --- chat: widget sessions, /ws/chat, /ws/desk, the desk's API ---
     from lianluo.channels.chat.endpoints import router as chat_router
+    from lianluo.channels.chat.pages import router as chat_pages_router
 
     # --- end chat ---
     app.mount("/static", static_files, name="static")
@@ -143,6 +144,7 @@ def _include_routers(app: FastAPI) -> None:
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
         chat_router,  # chat
+        chat_pages_router,  # chat
         pages_router,
     ):
         app.include_router(router)
