@@ -153,6 +153,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "desk_reserved": {"zh": "即将提供", "en": "Coming soon"},
     "desk_canned": {"zh": "常用语", "en": "Canned replies"},
     "desk_message": {"zh": "回复客户", "en": "Reply"},
+    "desk_conversation": {"zh": "会话内容", "en": "Conversation"},
     "desk_send": {"zh": "发送", "en": "Send"},
     "desk_transfer": {"zh": "转接", "en": "Transfer"},
     "desk_to_agent": {"zh": "转给座席", "en": "To agent"},

@@ -56,6 +56,7 @@
     "#llw-log li.llw-pending{opacity:.6}" +
     "#llw-typing{min-height:18px;padding:0 12px;color:#555;font-size:12px}" +
     "#llw-compose{display:flex;gap:6px;padding:8px 12px;border-top:1px solid #ddd}" +
+    "#llw-compose[hidden],#llw-tools form[hidden]{display:none}" +
     "#llw-compose textarea{height:40px;resize:none}" +
     "#llw-compose .llw-btn{margin:0}" +
     ".llw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}" +
