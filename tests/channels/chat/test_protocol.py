@@ -371,3 +371,31 @@ class TestCannedReplies:
         assert "resolved" in setup["dispositions"]
         assert {q["name"] for q in setup["queues"]} == {"在线客服", "账单组"}
         assert [a["id"] for a in setup["agents"]] == [floor.agents["bob"]]
+
+
+class TestPages:
+    def test_widget_script_is_self_contained(self, client: Any) -> None:
+        r = client.get("/widget.js")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/javascript")
+        assert "http://" not in r.text.replace("http://HOST", "")
+        assert "https://" not in r.text.replace("https://HOST", "")
+
+    def test_demo_page_embeds_the_widget(self, client: Any, floor: Any) -> None:
+        r = client.get(f"/demo/chat?tenant={floor.slug}&queue={floor.queue_id}&lang=en")
+        assert r.status_code == 200
+        assert f'data-queue="{floor.queue_id}"' in r.text
+        assert "Lianluo chat demo" in r.text
+        anonymous = client.get("/demo/chat")
+        assert anonymous.status_code == 200
+        assert '<script src="/widget.js"' not in anonymous.text
+
+    def test_desk_needs_a_login_and_speaks_both_languages(self, client: Any, floor: Any) -> None:
+        r = client.get("/desk", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/login?next=/desk")
+        zh = client.get("/desk", headers=floor.headers("alice"))
+        assert "座席工作台" in zh.text
+        en = client.get("/desk?lang=en", headers=floor.headers("alice"))
+        assert "Agent desk" in en.text
+        for reserved in ("desk-tickets", "desk-kb", "desk-insights"):
+            assert f'id="{reserved}"' in en.text

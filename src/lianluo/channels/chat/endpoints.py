@@ -46,6 +46,7 @@ from lianluo.contacts.schemas import CompleteIn
 from lianluo.contacts.service import contact_service
 from lianluo.deps import AppContext, Context, CurrentPrincipal, DbSession, get_principal
 from lianluo.errors import AppError, Unauthorized
+from lianluo.events.service import event_service
 from lianluo.models import ChatSession
 from lianluo.paging import Page, PageParams, page_params
 from lianluo.runtime.router import runtime_of
@@ -505,6 +506,14 @@ async def _agent_frame(
             with ctx.sessions() as session:
                 row = chat_service.chat_for_agent(session, principal, frame.conversation_id, False)
                 chat = ref_of(row)
+                event_service.audit(
+                    session,
+                    principal,
+                    "conversation.read",
+                    customer_id=chat.customer_id,
+                    payload={"conversation_id": chat.conversation_id, "via": "desk"},
+                )
+                session.commit()
                 info = {
                     "type": "joined",
                     "conversation_id": chat.conversation_id,
