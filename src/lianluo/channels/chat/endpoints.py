@@ -544,15 +544,19 @@ async def _agent_frame(
         conn.push(_error("not_joined", f"join conversation {conversation_id} first"))
         return
     if isinstance(frame, MessageFrame):
-
-        def store() -> tuple[dict[str, Any], bool]:
-            with ctx.sessions() as session:
-                chat_service.chat_for_agent(session, principal, conversation_id, True)
-            return chat_service.store_message(
-                ctx.sessions, chat, "agent", agent_id, frame.client_msg_id, frame.body
-            )
-
-        stored, created = await _run(store)
+        if agent_id is None:
+            conn.push(_error("forbidden", "your user has no agent profile"))
+            return
+        stored, created = await _run(
+            chat_service.store_message,
+            ctx.sessions,
+            chat,
+            "agent",
+            agent_id,
+            frame.client_msg_id,
+            frame.body,
+            agent_id,
+        )
         conn.push(_ack(frame.client_msg_id, stored, created))
         conn.push(stored)
         if created:

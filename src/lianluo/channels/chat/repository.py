@@ -81,15 +81,34 @@ class ChatRepository:
             select(Contact).where(Contact.id == contact_id, Contact.tenant_id == tenant_id)
         ).scalar_one_or_none()
 
-    def next_seq(self, session: Session, chat_id: str) -> int:
-        """Take the conversation's next message number; the row stays locked until commit, so
-        numbers are given (and committed) in order."""
-        return session.execute(
+    def next_seq(self, session: Session, chat_id: str) -> tuple[int, str | None, str]:
+        """Take the conversation's next message number (with the chat's contact and status);
+        the row stays locked until commit, so numbers are given and committed in order."""
+        row = session.execute(
             update(ChatSession)
             .where(ChatSession.id == chat_id)
             .values(last_seq=ChatSession.last_seq + 1)
-            .returning(ChatSession.last_seq)
-        ).scalar_one()
+            .returning(ChatSession.last_seq, ChatSession.contact_id, ChatSession.status)
+        ).one()
+        return int(row[0]), row[1], str(row[2])
+
+    def set_status(self, session: Session, chat_id: str, status: str) -> None:
+        session.execute(update(ChatSession).where(ChatSession.id == chat_id).values(status=status))
+
+    def is_connected_agent(self, session: Session, chat_id: str, agent_id: str) -> bool:
+        return (
+            session.execute(
+                select(func.count())
+                .select_from(ChatSession)
+                .join(Contact, Contact.id == ChatSession.contact_id)
+                .where(
+                    ChatSession.id == chat_id,
+                    Contact.agent_id == agent_id,
+                    Contact.state == "connected",
+                )
+            ).scalar_one()
+            > 0
+        )
 
     def message_by_client_id(
         self, session: Session, conversation_id: str, client_msg_id: str

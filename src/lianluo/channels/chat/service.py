@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,7 @@ from lianluo.channels.chat.schemas import (
     QueueInfo,
 )
 from lianluo.customers.normalize import normalize_identity, search_text_for
+from lianluo.db.base import new_id, utcnow
 from lianluo.domain import chat as domain
 from lianluo.domain import routing as rt
 from lianluo.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -328,33 +330,43 @@ class ChatService:
         sender_id: str | None,
         client_msg_id: str,
         body: str,
+        agent_id: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Store the message (committed) and return its frame; a client id already stored
-        returns the stored message and False. The caller acknowledges only after this."""
+        returns the stored message and False. The caller acknowledges only after this. With
+        `agent_id`, the agent must be connected to the chat's contact (checked in the same
+        transaction)."""
         if "\x00" in body:
             raise Unprocessable("body: NUL characters are not allowed")
         with sessions() as session:
-            seq = repo.next_seq(session, chat.id)  # locks the chat's row until commit
-            known = repo.message_by_client_id(session, chat.conversation_id, client_msg_id)
-            if known is not None:
-                frame = message_frame(known)
+            if agent_id is not None and not repo.is_connected_agent(session, chat.id, agent_id):
+                raise Forbidden("only the agent connected to this chat writes to it")
+            # numbers the message and locks the chat's row until commit
+            seq, contact_id, status = repo.next_seq(session, chat.id)
+            row = {
+                "id": new_id(),
+                "tenant_id": chat.tenant_id,
+                "conversation_id": chat.conversation_id,
+                "contact_id": contact_id,
+                "sender_kind": sender_kind,
+                "sender_id": sender_id,
+                "body": body,
+                "content_type": "text/plain",
+                "client_msg_id": client_msg_id,
+                "seq": seq,
+                "created_at": utcnow(),
+            }
+            try:
+                with session.begin_nested():
+                    session.execute(insert(MessageRow).values(**row))
+            except IntegrityError:  # this client id is stored already: answer with that one
                 session.rollback()
-                return frame, False
-            row = repo.chat(session, chat.id)
-            left_message = row.contact_id is None and sender_kind == "customer"
-            message = MessageRow(
-                tenant_id=chat.tenant_id,
-                conversation_id=chat.conversation_id,
-                contact_id=row.contact_id,
-                sender_kind=sender_kind,
-                sender_id=sender_id,
-                body=body,
-                client_msg_id=client_msg_id,
-                seq=seq,
-            )
-            session.add(message)
-            if left_message and row.status != "left_message" and row.status != "ended":
-                row.status = "left_message"
+                known = repo.message_by_client_id(session, chat.conversation_id, client_msg_id)
+                if known is None:
+                    raise
+                return message_frame(known), False
+            if contact_id is None and sender_kind == "customer" and status == "closed":
+                repo.set_status(session, chat.id, "left_message")
                 event_service.append(
                     session,
                     chat.tenant_id,
@@ -363,15 +375,17 @@ class ChatService:
                     queue_id=chat.queue_id,
                     payload={"conversation_id": chat.conversation_id},
                 )
-            try:
-                session.commit()
-            except IntegrityError:  # the same client id committed by a racing resend
-                session.rollback()
-                known = repo.message_by_client_id(session, chat.conversation_id, client_msg_id)
-                if known is None:
-                    raise
-                return message_frame(known), False
-            return message_frame(message), True
+            session.commit()
+        return {
+            "type": "message",
+            "conversation_id": chat.conversation_id,
+            "seq": seq,
+            "id": row["id"],
+            "client_msg_id": client_msg_id,
+            "sender": sender_kind,
+            "body": body,
+            "at": row["created_at"].isoformat(),
+        }, True
 
     def replay(
         self, session: Session, conversation_id: str, after_seq: int, limit: int = 500
