@@ -190,7 +190,9 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
     stop = asyncio.Event()
 
     async def agent(token: str, conversations: list[str]) -> None:
-        async with connect(f"{ws_base}/ws/desk?token={token}", max_queue=None) as ws:
+        async with connect(
+            f"{ws_base}/ws/desk?token={token}", max_queue=None, open_timeout=60
+        ) as ws:
             await ws.recv()  # hello
             for conversation_id in conversations:
                 await ws.send(json.dumps({"type": "join", "conversation_id": conversation_id}))
@@ -210,8 +212,15 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
 
     customers: list[Any] = []
 
+    opening = asyncio.Semaphore(32)
+
     async def customer(chat: dict[str, Any]) -> None:
-        ws = await connect(f"{ws_base}/ws/chat?token={chat['token']}", max_queue=None)
+        async with opening:
+            ws = await connect(
+                f"{ws_base}/ws/chat?token={chat['token']}", max_queue=None, open_timeout=60
+            )
+            await ws.recv()  # hello
+            await ws.recv()  # status
         customers.append(ws)
         async for raw in ws:
             frame = json.loads(raw)
@@ -234,7 +243,7 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
         asyncio.create_task(agent(t, c)) for t, c in zip(tokens, conversations_of, strict=True)
     ]
     customer_tasks = [asyncio.create_task(customer(c)) for c in chats]
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600
     while len(customers) < len(chats) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)  # joins and hellos settle

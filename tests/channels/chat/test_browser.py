@@ -227,17 +227,46 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             bob.get_by_label("回复客户").press("Enter")
             expect(log).to_have_count(4)
 
+            # alice takes a break (with a reason); a second chat reaches bob, who now holds
+            # two: a message in the other one shows as an unread badge
+            alice.get_by_label("状态", exact=True).select_option("break")
+            alice.get_by_label("原因").select_option("lunch")
+            alice.get_by_role("button", name="切换").click()
+            expect(alice.locator("#my-state")).to_have_text("小休 (lunch)")
+            phone2 = browser.new_context(
+                viewport={"width": 375, "height": 667}, is_mobile=True, locale="zh-CN"
+            )
+            second = watch(phone2.new_page())
+            second.goto(f"{base}/demo/chat?tenant={ids['tenant']}&queue={ids['queue']}")
+            second.get_by_role("button", name="咨询客服").click()
+            second.get_by_label("姓名").fill("李四")
+            second.get_by_label("电子邮箱").fill("lisi@example.com")
+            second.get_by_role("button", name="开始咨询").click()
+            second.get_by_label("输入消息").fill("还有我")
+            second.get_by_label("输入消息").press("Enter")
+            bob.locator("#offers li").get_by_role("button", name="接受").click(timeout=15_000)
+            expect(bob.locator("#chats button")).to_have_count(2)
+            expect(bob.locator("#messages li")).to_have_count(1)  # the new chat is shown
+            box.fill("还在吗")
+            box.press("Enter")
+            first_chat = bob.locator("#chats button", has_text="张三")
+            expect(first_chat.locator(".badge")).to_have_text("1")
+            first_chat.click()
+            expect(first_chat.locator(".badge")).to_have_count(0)
+            expect(bob.locator("#messages li")).to_have_count(5)
+
             # wrap-up with a disposition; the customer rates the chat
             bob.get_by_role("button", name="结束会话").click()
             expect(bob.locator("#wrap-form")).to_be_visible()
             bob.get_by_label("处理结果").select_option("resolved")
             bob.get_by_label("备注", exact=True).fill("重启光猫后恢复")
             bob.get_by_role("button", name="完成").click()
-            expect(bob.locator("#chats button")).to_have_count(0)
+            expect(bob.locator("#chats button")).to_have_count(1)
             expect(customer.locator("#llw-status")).to_contain_text("对话已结束", timeout=15_000)
             customer.get_by_label("4 星").check()
             customer.get_by_role("button", name="提交评价").click()
             expect(customer.locator("#llw-tools")).to_contain_text("感谢您的评价")
+            expect(customer.locator("#llw-typing")).to_have_text("")
             customer.screenshot(path=str(SHOTS / "chat-widget-rated.png"))
             assert not errors, errors
             assert not outside, outside
@@ -245,7 +274,9 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             browser.close()
 
     with ctx.sessions() as session:
-        chat = session.execute(select(ChatSession)).scalar_one()
+        chat = session.execute(
+            select(ChatSession).order_by(ChatSession.created_at).limit(1)
+        ).scalar_one()
         contact = session.get(Contact, chat.contact_id)
         assert (contact.state, contact.disposition, contact.notes) == (
             "ended",
@@ -261,4 +292,4 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             .scalars()
             .all()
         )
-        assert len(bodies) == 4 == len(set(bodies))
+        assert len(bodies) == 5 == len(set(bodies))

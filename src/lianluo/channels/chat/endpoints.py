@@ -242,9 +242,11 @@ async def _pump(
 
 
 async def _tick(conn: Connection, every_s: float) -> None:
+    """While the customer waits, its place in line and wait are recomputed every `every_s`."""
     while True:
         await asyncio.sleep(every_s)
-        conn.queue.put_nowait({"type": "refresh"})
+        if conn.state == "waiting":
+            conn.queue.put_nowait({"type": "refresh"})
 
 
 def _ack(client_msg_id: str, stored: dict[str, Any], created: bool) -> dict[str, Any]:
@@ -301,6 +303,7 @@ async def customer_socket(
                 return frame, current.contact_id if current else None
 
         frame, current_contact = await _run(work)
+        conn.state = frame["state"]
         if current_contact not in watched:
             watched.add(current_contact)
             hub.watch_contact(conn, current_contact)

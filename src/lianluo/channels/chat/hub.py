@@ -29,6 +29,7 @@ class Connection:
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     id: int = field(default_factory=lambda: next(_ids))
     agent_id: str | None = None
+    state: str = ""  # the customer's chat state, as last sent
     conversations: set[str] = field(default_factory=set)
     sent_seqs: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 

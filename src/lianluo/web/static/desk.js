@@ -210,6 +210,8 @@
       while (cv.messages[cv.last + 1]) cv.last += 1;
       if (f.client_msg_id && pending[f.client_msg_id]) { delete pending[f.client_msg_id]; savePending(); }
       if (f.sender === "customer") {
+        cv.typing = false;
+        if (f.conversation_id === active) $("typing").textContent = "";
         if (f.conversation_id === active && document.visibilityState !== "hidden") markRead();
         else { cv.unread += 1; renderChats(); }
       }
@@ -242,6 +244,8 @@
     var id = newId();
     pending[id] = { conversation_id: c.conversation_id, body: text }; savePending();
     send({ type: "message", conversation_id: c.conversation_id, client_msg_id: id, body: text });
+    clearTimeout(typingTimer); typingAt = 0;
+    send({ type: "typing", conversation_id: c.conversation_id, on: false });
     $("reply").value = ""; renderMessages();
   });
   $("canned").addEventListener("change", function () {

@@ -181,7 +181,10 @@
   }
 
   function onFrame(f) {
-    if (f.type === "message") { render(f, false); markRead(); }
+    if (f.type === "message") {
+      render(f, false); markRead();
+      if (f.sender === "agent") typingLine.textContent = "";
+    }
     else if (f.type === "ack") { delete state.pending[f.client_msg_id]; save(); }
     else if (f.type === "status") { setStatus(f); }
     else if (f.type === "typing") { typingLine.textContent = f.on && f.sender === "agent" ? t("chat_agent_typing") : ""; }
@@ -256,7 +259,7 @@
       tools.appendChild(end);
     }
     if (f.state === "ended") {
-      compose.hidden = true;
+      compose.hidden = true; typingLine.textContent = "";
       if (f.rating == null && !rated) ratingForm(); else newChatButton();
     } else { compose.hidden = false; }
   }
