@@ -9,8 +9,10 @@ event bus (`chat.*` frames, not written to the event log: one row per message is
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +95,19 @@ def chat_state(chat: ChatSession, contact: Contact | None) -> str:
     if contact.state == "callback_scheduled" or (contact.callback and contact.state == "queued"):
         return "callback"
     return "ended"  # wrap_up, ended, abandoned
+
+
+_SQLITE_WRITES = threading.Lock()
+
+
+def _write_gate(sessions: sessionmaker[Session]) -> Any:
+    """SQLite has one writer: threads queueing on this lock wait their turn in order, instead
+    of in SQLite's busy handler, whose growing sleeps made the slowest messages wait seconds.
+    PostgreSQL needs no gate (the chat's row lock orders a conversation's messages)."""
+    bind = sessions.kw.get("bind")
+    if bind is not None and bind.dialect.name == "sqlite":
+        return _SQLITE_WRITES
+    return contextlib.nullcontext()
 
 
 class ChatService:
@@ -338,7 +353,7 @@ class ChatService:
         transaction)."""
         if "\x00" in body:
             raise Unprocessable("body: NUL characters are not allowed")
-        with sessions() as session:
+        with _write_gate(sessions), sessions() as session:
             if agent_id is not None and not repo.is_connected_agent(session, chat.id, agent_id):
                 raise Forbidden("only the agent connected to this chat writes to it")
             # numbers the message and locks the chat's row until commit
