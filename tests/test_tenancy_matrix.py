@@ -164,6 +164,12 @@ PARAMS: dict[str, ParamFill] = {
         lambda w: w.a.tickets["followup:q"].id,
         lambda w: w.a.tickets["followup:general"].id,
         lambda w: w.a.tickets["followup:p"].id,
+    # chat
+    "conversation_id": _tenant_or_partner(
+        lambda w: w.b.contacts["general"].conversation_id,
+        lambda w: w.a.contacts["q"].conversation_id,
+        lambda w: w.a.contacts["general"].conversation_id,
+        lambda w: w.a.contacts["p"].conversation_id,
     ),
 }
 
@@ -395,10 +401,28 @@ ROUTES: dict[tuple[str, str], Case] = {
 # WebSocket routes cannot be called like the others; each names the test of its tenancy.
 WEBSOCKETS = {
     "/ws/wall": "tests/realtime/test_stream.py::TestSocket (partner scope, refused callers)",
+    # chat widget and agent desk
+    ("GET", "/api/v1/chat/widget-config"): Case(
+        skip="public (the widget): names a tenant by slug and one of its chat queues"
+    ),
+    ("POST", "/api/v1/chat/sessions"): Case(
+        skip="public (the pre-chat form): names a tenant by slug; tests/channels/chat"
+    ),
+    ("GET", "/api/v1/chat/desk"): Case(),
+    ("GET", "/api/v1/chat/desk/setup"): Case(),
+    ("GET", "/api/v1/chat/conversations/{conversation_id}/messages"): Case(),
+    ("GET", "/api/v1/chat/canned-replies"): Case(),
+    ("POST", "/api/v1/chat/canned-replies"): Case(body=lambda i: {"title": "t", "body": "b"}),
+    ("GET", "/widget.js"): Case(),
+    ("GET", "/demo/chat"): Case(),
+    ("GET", "/desk"): Case(),
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).
 FRAMEWORK_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# Chat WebSockets: a widget token names one conversation and /ws/desk serves the caller's own
+# agent; their tenancy (joining another tenant's conversation) is tested in tests/channels/chat.
+FRAMEWORK_PATHS |= {"/ws/chat", "/ws/desk"}
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,8 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.admin.pages import router as admin_pages_router
     from lianluo.agents.endpoints import router as agents_router
     from lianluo.auth.endpoints import router as auth_router
+    from lianluo.channels.chat.endpoints import router as chat_router
+    from lianluo.channels.chat.pages import router as chat_pages_router
     from lianluo.contacts.endpoints import router as contacts_router
     from lianluo.customers.endpoints import router as customers_router
     from lianluo.events.endpoints import router as events_router
@@ -172,6 +174,8 @@ def _include_routers(app: FastAPI) -> None:
         realtime_socket_router,  # wall
         wall_pages_router,  # wall
         admin_pages_router,  # wall
+        chat_router,  # chat
+        chat_pages_router,  # chat
         pages_router,
     ):
         app.include_router(router)

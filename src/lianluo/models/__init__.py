@@ -1,6 +1,7 @@
 """ORM models, one file per entity. Importing this package registers all tables."""
 
 from lianluo.models.agent import Agent, AgentSkill, AgentStateName
+from lianluo.models.chat import CannedReply, ChatSession
 from lianluo.models.contact import Contact, ContactState
 from lianluo.models.conversation import Conversation
 from lianluo.models.customer import Customer
@@ -25,6 +26,8 @@ __all__ = [
     "Agent",
     "AgentSkill",
     "AgentStateName",
+    "CannedReply",
+    "ChatSession",
     "Contact",
     "ContactState",
     "Conversation",

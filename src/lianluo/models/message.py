@@ -16,6 +16,7 @@ class Message(IdMixin, Base):
         Index("ix_messages_conversation", "conversation_id", "created_at"),
         # A client retrying a send after a reconnect must not create a second copy.
         UniqueConstraint("conversation_id", "client_msg_id"),
+        UniqueConstraint("conversation_id", "seq"),
     )
 
     tenant_id: Mapped[str] = mapped_column(IdType, ForeignKey("tenants.id"))
@@ -26,4 +27,6 @@ class Message(IdMixin, Base):
     body: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(64), default="text/plain")
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    # chat: 1, 2, 3 … per conversation, so a reconnecting client asks for what it missed
+    seq: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
