@@ -164,6 +164,7 @@ PARAMS: dict[str, ParamFill] = {
         lambda w: w.a.tickets["followup:q"].id,
         lambda w: w.a.tickets["followup:general"].id,
         lambda w: w.a.tickets["followup:p"].id,
+    ),
     # chat
     "conversation_id": _tenant_or_partner(
         lambda w: w.b.contacts["general"].conversation_id,
