@@ -397,11 +397,6 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/admin/skills"): Case(),
     ("GET", "/admin/agents"): Case(),
     ("GET", "/admin/users"): Case(),
-}
-
-# WebSocket routes cannot be called like the others; each names the test of its tenancy.
-WEBSOCKETS = {
-    "/ws/wall": "tests/realtime/test_stream.py::TestSocket (partner scope, refused callers)",
     # chat widget and agent desk
     ("GET", "/api/v1/chat/widget-config"): Case(
         skip="public (the widget): names a tenant by slug and one of its chat queues"
@@ -419,11 +414,16 @@ WEBSOCKETS = {
     ("GET", "/desk"): Case(),
 }
 
+# WebSocket routes cannot be called like the others; each names the test of its tenancy.
+WEBSOCKETS = {
+    "/ws/wall": "tests/realtime/test_stream.py::TestSocket (partner scope, refused callers)",
+    # a widget token names one conversation; /ws/desk serves the caller's own agent
+    "/ws/chat": "tests/channels/chat (forged tokens, another tenant joining a chat)",
+    "/ws/desk": "tests/channels/chat (forged tokens, another tenant joining a chat)",
+}
+
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).
 FRAMEWORK_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-# Chat WebSockets: a widget token names one conversation and /ws/desk serves the caller's own
-# agent; their tenancy (joining another tenant's conversation) is tested in tests/channels/chat.
-FRAMEWORK_PATHS |= {"/ws/chat", "/ws/desk"}
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,44 @@
       var channels = c.contacts.map(function (x) { return x.channel + (x.disposition ? " (" + x.disposition + ")" : ""); }).join(", ");
       tl.appendChild(el("li", {}, c.started_at.slice(0, 16).replace("T", " ") + " · " + (c.subject || "") + " · " + channels + " · " + c.messages.length));
     });
+    renderTickets(v);
+    renderInsights(v);
+  }
+
+  // ---- open tickets (工单) and insights, from the same 360 view ---------------------------------
+  var CLOSED = { resolved: 1, closed: 1, merged: 1 };
+  function panelBody(id) {
+    var panel = $(id); panel.classList.remove("reserved");
+    var body = panel.querySelector(".panel-body");
+    if (!body) { body = el("div", { class: "panel-body" }); panel.appendChild(body); }
+    var placeholder = panel.querySelector("p.muted"); if (placeholder) placeholder.remove();
+    body.innerHTML = "";
+    return body;
+  }
+  function renderTickets(v) {
+    var body = panelBody("desk-tickets");
+    var open = (v.tickets || []).filter(function (k) { return !CLOSED[k.status]; });
+    if (!open.length) { body.appendChild(el("p", { class: "muted" }, t("desk_no_open_tickets"))); return; }
+    var ul = el("ul", { class: "desk-ticket-list" });
+    open.forEach(function (k) {
+      var li = el("li", {});
+      var a = el("a", { href: "/tickets/" + k.id, target: "_blank", rel: "noopener" }, k.subject);
+      li.appendChild(a);
+      var flags = [k.category, k.status, k.priority];
+      if (k.repeat_complaint) flags.push(t("desk_repeat_complaint"));
+      if (k.over_the_head) flags.push(t("desk_over_the_head"));
+      li.appendChild(el("div", { class: "muted" }, flags.join(" · ")));
+      ul.appendChild(li);
+    });
+    body.appendChild(ul);
+  }
+  function renderInsights(v) {
+    var body = panelBody("desk-insights");
+    var risk = v.customer.churn_risk;
+    if (risk === null || risk === undefined) { body.appendChild(el("p", { class: "muted" }, t("desk_no_churn_score"))); return; }
+    var level = risk >= 0.6 ? "high" : (risk >= 0.3 ? "medium" : "low");
+    body.appendChild(el("p", { class: "churn churn-" + level, "data-churn": String(risk) },
+      t("desk_churn_risk") + ": " + Math.round(risk * 100) + "% (" + t("desk_churn_" + level) + ")"));
   }
 
   // ---- the socket -----------------------------------------------------------------------------
