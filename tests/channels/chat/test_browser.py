@@ -37,7 +37,18 @@ def _free_port() -> int:
 
 def _seed(ctx: Any) -> dict[str, str]:
     from lianluo.auth.passwords import hash_password
-    from lianluo.models import Agent, CannedReply, Queue, Tenant, User
+    from lianluo.db.base import utcnow
+    from lianluo.models import (
+        Agent,
+        CannedReply,
+        Customer,
+        Identity,
+        Queue,
+        Tenant,
+        Ticket,
+        TicketCategory,
+        User,
+    )
 
     with ctx.sessions() as session:
         tenant = Tenant(slug="chat-demo", name="Chat demo", timezone="Asia/Shanghai")
@@ -48,6 +59,34 @@ def _seed(ctx: Any) -> dict[str, str]:
         session.add(CannedReply(tenant_id=tenant.id, title="问候", body="您好，很高兴为您服务"))
         session.flush()
         ids = {"tenant": tenant.slug, "queue": queue.id}
+        # a known customer (found by the pre-chat form's phone) with an open ticket, a resolved
+        # one and a churn score: the desk shows the open ticket and the risk beside the chat
+        known = Customer(
+            tenant_id=tenant.id, name="张三", search_text="张三 8613800138000", churn_risk=0.72
+        )
+        session.add(known)
+        session.flush()
+        session.add(
+            Identity(
+                tenant_id=tenant.id, customer_id=known.id, kind="phone", value="+8613800138000"
+            )
+        )
+        category = TicketCategory(tenant_id=tenant.id, name="宽带故障")
+        session.add(category)
+        session.flush()
+        for subject, status in (("宽带经常掉线", "in_progress"), ("上月话费疑问", "closed")):
+            session.add(
+                Ticket(
+                    tenant_id=tenant.id,
+                    customer_id=known.id,
+                    category_id=category.id,
+                    subject=subject,
+                    status=status,
+                    ownership_model="first_contact",
+                    repeat_complaint=status == "in_progress",
+                    sla_started_at=utcnow(),
+                )
+            )
         for name, display in (("alice", "李娜"), ("bob", "王强")):
             user = User(
                 tenant_id=tenant.id,
@@ -182,6 +221,11 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             expect(alice.locator("#customer-identities")).to_contain_text("+8613800138000")
             for reserved in ("#desk-tickets", "#desk-kb", "#desk-insights"):
                 expect(alice.locator(reserved)).to_be_visible()
+            # the known customer's open ticket (not the closed one) and churn risk
+            expect(alice.locator("#desk-tickets li")).to_have_count(1)
+            expect(alice.locator("#desk-tickets")).to_contain_text("宽带经常掉线")
+            expect(alice.locator("#desk-tickets")).to_contain_text("重复投诉")
+            expect(alice.locator("#desk-insights .churn-high")).to_contain_text("72%")
             expect(customer.locator("#llw-status")).to_contain_text("客服已接入", timeout=15_000)
 
             # typing shows on the other side; canned reply, sent by keyboard
