@@ -120,6 +120,11 @@ def _include_routers(app: FastAPI) -> None:
 
     app.mount("/static/vendor", vendor_files, name="vendor")
     # --- end wfm ---
+    # --- kb: knowledge-base API and pages ---
+    from lianluo.kb.endpoints import router as kb_router
+    from lianluo.kb.pages import router as kb_pages_router
+
+    # --- end kb ---
     app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["meta"])
@@ -138,6 +143,8 @@ def _include_routers(app: FastAPI) -> None:
         events_router,
         wfm_router,  # wfm
         wfm_pages_router,  # wfm
+        kb_router,  # kb
+        kb_pages_router,  # kb
         pages_router,
     ):
         app.include_router(router)

@@ -6,6 +6,10 @@ from lianluo.models.conversation import Conversation
 from lianluo.models.customer import Customer
 from lianluo.models.event import Event
 from lianluo.models.identity import Identity, IdentityKind
+from lianluo.models.kb_article import KbArticle, KbArticleVersion
+from lianluo.models.kb_contributor import KbContributor
+from lianluo.models.kb_feedback import KbFeedback
+from lianluo.models.kb_index import KbDocument, KbPosting
 from lianluo.models.leg import Leg
 from lianluo.models.message import Message
 from lianluo.models.partner import Partner
@@ -26,6 +30,12 @@ __all__ = [
     "Event",
     "Identity",
     "IdentityKind",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbContributor",
+    "KbDocument",
+    "KbFeedback",
+    "KbPosting",
     "Leg",
     "Message",
     "Partner",
