@@ -462,5 +462,5 @@ def test_render_preview(client: Any, world: Any) -> None:
     )
     html = r.json()["html"]
     assert "<h1>标题</h1>" in html
-    assert "href=\"javascript" not in html
+    assert 'href="javascript' not in html
     assert "<b>" not in html
