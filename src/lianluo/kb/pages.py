@@ -40,14 +40,14 @@ def kb_home(
     session: DbSession,
     ctx: Context,
     q: str = Query("", max_length=500),
-    language: Language | None = None,
+    language: str = Query("", max_length=8, description="zh, en or empty for both"),
     page: int = Query(1, ge=1, le=1000),
 ) -> Response:
     principal = _principal(request, session, ctx)
     if principal is None:
         return _login(request)
     q = q.replace("\x00", "").strip()
-    lang = language.value if language else None
+    lang = language if language in {x.value for x in Language} else None
     page_size = 10
     try:
         if q:

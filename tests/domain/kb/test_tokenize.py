@@ -73,3 +73,11 @@ def test_tokenize_never_fails_and_terms_are_bounded(text: str) -> None:
 def test_a_stem_is_never_longer_than_its_word(word: str) -> None:
     assert len(stem(word)) <= len(word)
     assert stem(word)
+
+
+def test_documents_also_index_single_characters_queries_do_not() -> None:
+    document = tokenize("宽带无法上网", characters=True)
+    assert {"上网", "上", "网"} <= set(document)
+    assert tokenize("宽带无法上网") == ["宽带", "无法", "上网"]
+    # the query 上不了网 is cut 上 / 不了 / 网: it meets the document through 上 and 网
+    assert {"上", "网"} <= set(tokenize("上不了网")) & set(document)

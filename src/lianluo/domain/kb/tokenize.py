@@ -87,15 +87,40 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def tokenize(text: str) -> list[str]:
-    """Index terms of `text` in order, repeats kept (term frequencies count them)."""
+def _han_terms(run: str, characters: bool) -> list[str]:
+    """jieba's search mode (a word, preceded by its dictionary 2- and 3-grams), and with
+    `characters` each word's single characters once."""
+    segmenter = _segmenter()
+    known = segmenter.FREQ
+    out: list[str] = []
+    for word in segmenter.cut(run, HMM=True):
+        for n in (2, 3):
+            if len(word) > n:
+                out.extend(
+                    gram
+                    for gram in (word[i : i + n] for i in range(len(word) - n + 1))
+                    if known.get(gram) and gram not in STOP_WORDS
+                )
+        if word not in STOP_WORDS:
+            out.append(word[:MAX_TERM_LENGTH])
+        if characters and len(word) > 1:
+            out.extend(c for c in word if c not in STOP_WORDS)
+    return out
+
+
+def tokenize(text: str, characters: bool = False) -> list[str]:
+    """Index terms of `text` in order, repeats kept (term frequencies count them).
+
+    With `characters` (the document side), every Han word of two or more characters also
+    yields its single characters: a query segmented as 上/不了/网 then still meets a document's
+    上网 through 上 and 网, at the low weight BM25 gives such common terms. Queries stay words
+    (single characters only where jieba cut them), so they do not scan the long posting lists
+    of every character."""
     terms: list[str] = []
     for match in _RUNS.finditer(normalize(text)):
         run = match.group()
         if _HAN.match(run):
-            for word in _segmenter().cut_for_search(run, HMM=True):
-                if word not in STOP_WORDS:
-                    terms.append(word[:MAX_TERM_LENGTH])
+            terms.extend(_han_terms(run, characters))
         else:
             word = run.replace("'", "")
             if word in STOP_WORDS:
@@ -119,8 +144,8 @@ class Analyzed:
 
 
 def analyze(title: str, body: str, category: str = "", tags: tuple[str, ...] = ()) -> Analyzed:
-    title_terms = tokenize(" ".join((title, category, *tags)))
-    body_terms = tokenize(body)
+    title_terms = tokenize(" ".join((title, category, *tags)), characters=True)
+    body_terms = tokenize(body, characters=True)
     return Analyzed(Counter(title_terms), Counter(body_terms), len(title_terms), len(body_terms))
 
 
