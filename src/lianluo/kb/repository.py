@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, and_, bindparam, case, delete, func, insert, select
+from sqlalchemy import Float, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
@@ -33,6 +33,7 @@ from lianluo.models import (
     KbContributor,
     KbDocument,
     KbFeedback,
+    KbIndexStats,
     KbPosting,
     Message,
 )
@@ -266,6 +267,9 @@ class SearchIndexRepository:
                 body_length=doc.body_length,
             )
         )
+        self._count(
+            session, tenant_id, language, 1, weighted_length(doc.title_length, doc.body_length)
+        )
         rows = [
             {
                 "article_id": article_id,
@@ -280,8 +284,45 @@ class SearchIndexRepository:
             session.execute(insert(KbPosting), rows)
 
     def remove(self, session: Session, article_id: str) -> None:
+        indexed = session.execute(
+            select(KbDocument).where(KbDocument.article_id == article_id)
+        ).scalar_one_or_none()
+        if indexed is None:
+            return
+        length = weighted_length(indexed.title_length, indexed.body_length)
+        self._count(session, indexed.tenant_id, indexed.language, -1, -length)
         session.execute(delete(KbPosting).where(KbPosting.article_id == article_id))
         session.execute(delete(KbDocument).where(KbDocument.article_id == article_id))
+        session.expunge(indexed)
+
+    def _count(
+        self, session: Session, tenant_id: str, language: str, documents: int, length: float
+    ) -> None:
+        changed = session.execute(
+            update(KbIndexStats)
+            .where(KbIndexStats.tenant_id == tenant_id, KbIndexStats.language == language)
+            .values(
+                documents=KbIndexStats.documents + documents,
+                total_length=KbIndexStats.total_length + length,
+            )
+        )
+        if changed.rowcount == 0:  # type: ignore[attr-defined]
+            session.execute(
+                insert(KbIndexStats).values(
+                    tenant_id=tenant_id, language=language, documents=documents, total_length=length
+                )
+            )
+
+    def stats(self, session: Session, tenant_id: str, language: str | None) -> tuple[int, float]:
+        """(N, sum of weighted lengths) of the tenant's index, or of one language's part."""
+        query = select(
+            func.coalesce(func.sum(KbIndexStats.documents), 0),
+            func.coalesce(func.sum(KbIndexStats.total_length), 0.0),
+        ).where(KbIndexStats.tenant_id == tenant_id)
+        if language:
+            query = query.where(KbIndexStats.language == language)
+        documents, length = session.execute(query).one()
+        return int(documents), float(length)
 
     def search(
         self,
@@ -298,20 +339,17 @@ class SearchIndexRepository:
         doc_scope: list[Any] = [KbDocument.tenant_id == tenant_id]
         if language:
             doc_scope.append(KbDocument.language == language)
-        weighted = KbDocument.body_length + TITLE_BOOST * KbDocument.title_length
-        documents, length_sum = session.execute(
-            select(func.count(), func.coalesce(func.sum(weighted), 0.0)).where(*doc_scope)
-        ).one()
-        if not documents:
+        documents, length_sum = self.stats(session, tenant_id, language)
+        if documents <= 0:
             return [], 0
-        average_length = float(length_sum) / documents
+        average_length = length_sum / documents
         joined = and_(KbPosting.article_id == KbDocument.article_id, *doc_scope)
-        df_rows = session.execute(
-            select(KbPosting.term, func.count())
-            .join(KbDocument, joined)
-            .where(KbPosting.tenant_id == tenant_id, KbPosting.term.in_(list(terms)))
-            .group_by(KbPosting.term)
-        ).all()
+        df_query = select(KbPosting.term, func.count()).where(
+            KbPosting.tenant_id == tenant_id, KbPosting.term.in_(list(terms))
+        )
+        if language:  # only then is the join needed: the index covers (tenant, term)
+            df_query = df_query.join(KbDocument, joined)
+        df_rows = session.execute(df_query.group_by(KbPosting.term)).all()
         document_frequency = {term: int(n) for term, n in df_rows}
         if not document_frequency:
             return [], 0

@@ -9,7 +9,7 @@ from lianluo.models.identity import Identity, IdentityKind
 from lianluo.models.kb_article import KbArticle, KbArticleVersion
 from lianluo.models.kb_contributor import KbContributor
 from lianluo.models.kb_feedback import KbFeedback
-from lianluo.models.kb_index import KbDocument, KbPosting
+from lianluo.models.kb_index import KbDocument, KbIndexStats, KbPosting
 from lianluo.models.leg import Leg
 from lianluo.models.message import Message
 from lianluo.models.partner import Partner
@@ -35,6 +35,7 @@ __all__ = [
     "KbContributor",
     "KbDocument",
     "KbFeedback",
+    "KbIndexStats",
     "KbPosting",
     "Leg",
     "Message",

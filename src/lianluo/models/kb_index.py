@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianluo.db.base import Base, IdType
@@ -32,3 +32,15 @@ class KbPosting(Base):
     tenant_id: Mapped[str] = mapped_column(IdType, ForeignKey("tenants.id"))
     body_tf: Mapped[int] = mapped_column(Integer)
     title_tf: Mapped[int] = mapped_column(Integer)
+
+
+class KbIndexStats(Base):
+    """Corpus statistics BM25 needs on every query (N and the sum of weighted lengths, for
+    avgdl), per tenant and language, kept up to date as articles enter and leave the index."""
+
+    __tablename__ = "kb_index_stats"
+
+    tenant_id: Mapped[str] = mapped_column(IdType, ForeignKey("tenants.id"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    total_length: Mapped[float] = mapped_column(Float, default=0.0)

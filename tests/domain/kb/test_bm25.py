@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lianluo.domain.kb.bm25 import (
@@ -80,6 +80,7 @@ docs_strategy = st.dictionaries(
 query_strategy = st.lists(st.sampled_from(VOCAB), min_size=1, max_size=3, unique=True)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs_strategy, query_strategy, st.data())
 def test_a_matching_term_in_place_of_another_never_lowers_relative_score(
     docs: dict[str, list[str]], query: list[str], data: st.DataObject
@@ -105,6 +106,7 @@ def test_a_matching_term_in_place_of_another_never_lowers_relative_score(
         )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs_strategy, query_strategy)
 def test_single_term_query_more_occurrences_never_lower_the_score(
     docs: dict[str, list[str]], query: list[str]
@@ -116,6 +118,7 @@ def test_single_term_query_more_occurrences_never_lower_the_score(
     assert after >= before - 1e-12
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs_strategy, query_strategy)
 def test_scores_are_non_negative_and_query_order_free(
     docs: dict[str, list[str]], query: list[str]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lianluo.domain.kb.snippet import plain_text, snippet
@@ -29,6 +29,7 @@ def test_markdown_markup_is_removed() -> None:
     assert plain_text("# 标题\n**粗体** and `code` [link](http://x)") == "标题 粗体 and code link"
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.text(st.characters(blacklist_characters="…"), max_size=300),
     st.lists(st.sampled_from(["漫游", "bill", "a", "套餐"]), max_size=3),

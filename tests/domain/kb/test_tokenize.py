@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lianluo.domain.kb.tokenize import analyze, query_terms, stem, tokenize
@@ -61,6 +61,7 @@ class TestAnalyze:
         assert a.body_length == sum(a.body_tf.values())
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=200))
 def test_tokenize_never_fails_and_terms_are_bounded(text: str) -> None:
     for term in tokenize(text):
@@ -69,6 +70,7 @@ def test_tokenize_never_fails_and_terms_are_bounded(text: str) -> None:
         assert term == term.lower()
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20))
 def test_a_stem_is_never_longer_than_its_word(word: str) -> None:
     assert len(stem(word)) <= len(word)
