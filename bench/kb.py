@@ -306,6 +306,12 @@ LABELLED: list[tuple[str, str, str, str]] = [
     ("zh", "套餐变更生效时间", "套餐变更次月1日生效，当月仍按原套餐计费。", "换套餐什么时候生效"),
     ("zh", "国际漫游开通", "出境前在APP开通国际漫游，境外拨打+86 10099免费。", "出国前要开通什么"),
     (
+        "zh",
+        "新装宽带预约上门",
+        "新装宽带可在APP预约上门时间，工程师携带光猫上门安装，一般3天内完成。",
+        "刚搬家想装个网要等几天",
+    ),
+    (
         "en",
         "Roaming in Japan data pass",
         "For Japan, a daily data pass costs CNY 28 with 2 GB at full speed.",
