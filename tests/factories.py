@@ -48,6 +48,7 @@ class TenantWorld:
     contacts: dict[str, Contact] = field(default_factory=dict)
     saved_reports: dict[str, SavedReport] = field(default_factory=dict)
     tickets: dict[str, Any] = field(default_factory=dict)  # tickets: also categories, files
+    articles: dict[str, Any] = field(default_factory=dict)  # kb
 
 
 @dataclass
@@ -233,7 +234,37 @@ def _tenant_world(session: Session, slug: str, with_partners: bool) -> TenantWor
         )
         session.add(w.saved_reports[code])
     session.flush()
+    w.articles["published"] = make_article(session, tenant, w.users["agent"])  # kb
     return w
+
+
+def make_article(session: Session, tenant: Tenant, author: User) -> Any:
+    """A published knowledge-base article (not indexed: search tests publish through the API)."""
+    from lianluo.models import KbArticle, KbArticleVersion
+
+    fields = {"language": "zh", "title": "话费查询", "body": "发送短信查询话费。", "tags": []}
+    article = KbArticle(
+        tenant_id=tenant.id,
+        author_user_id=author.id,
+        status="published",
+        version=1,
+        published_version=1,
+        published_at=utcnow(),
+        **fields,
+    )
+    session.add(article)
+    session.flush()
+    session.add(
+        KbArticleVersion(
+            tenant_id=tenant.id,
+            article_id=article.id,
+            version=1,
+            author_user_id=author.id,
+            **fields,
+        )
+    )
+    session.flush()
+    return article
 
 
 def build_world(session: Session, tokens: TokenCodec) -> World:

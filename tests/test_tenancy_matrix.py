@@ -127,6 +127,21 @@ PARAMS: dict[str, ParamFill] = {
         lambda w: w.a.saved_reports["general"].id,
         lambda w: w.a.saved_reports["p"].id,
     ),
+    # knowledge base: articles are the tenant's, read by its partners (like skills)
+    "article_id": _tenant_or_partner(
+        lambda w: w.b.articles["published"].id,
+        lambda w: w.b.articles["published"].id,
+        lambda w: w.a.articles["published"].id,
+        lambda w: w.a.articles["published"].id,
+    ),
+    "version": _tenant_or_partner(lambda w: "1", lambda w: "1", lambda w: "1", lambda w: "1"),
+    # a path parameter of the chat routes, and named in the body of kb suggestions
+    "conversation_id": _tenant_or_partner(
+        lambda w: w.b.contacts["general"].conversation_id,
+        lambda w: w.a.contacts["q"].conversation_id,
+        lambda w: w.a.contacts["general"].conversation_id,
+        lambda w: w.a.contacts["p"].conversation_id,
+    ),
     "actor_id": _tenant_or_partner(
         lambda w: w.b.users["admin"].id,
         lambda w: w.a.users["q_admin"].id,
@@ -164,13 +179,6 @@ PARAMS: dict[str, ParamFill] = {
         lambda w: w.a.tickets["followup:q"].id,
         lambda w: w.a.tickets["followup:general"].id,
         lambda w: w.a.tickets["followup:p"].id,
-    ),
-    # chat
-    "conversation_id": _tenant_or_partner(
-        lambda w: w.b.contacts["general"].conversation_id,
-        lambda w: w.a.contacts["q"].conversation_id,
-        lambda w: w.a.contacts["general"].conversation_id,
-        lambda w: w.a.contacts["p"].conversation_id,
     ),
 }
 
@@ -420,6 +428,38 @@ WEBSOCKETS = {
     # a widget token names one conversation; /ws/desk serves the caller's own agent
     "/ws/chat": "tests/channels/chat (forged tokens, another tenant joining a chat)",
     "/ws/desk": "tests/channels/chat (forged tokens, another tenant joining a chat)",
+    # knowledge base
+    ("GET", "/api/v1/kb/search"): Case(),
+    ("POST", "/api/v1/kb/suggest"): Case(
+        body=lambda i: {"conversation_id": i["conversation_id"]},
+        crosses=(("conversation_id",),),
+    ),
+    ("POST", "/api/v1/kb/render"): Case(body=lambda i: {"body": "# x"}),
+    ("GET", "/api/v1/kb/articles"): Case(),
+    ("POST", "/api/v1/kb/articles"): Case(
+        body=lambda i: {"language": "en", "title": "Matrix", "body": "matrix body"}
+    ),
+    ("GET", "/api/v1/kb/articles/{article_id}"): Case(),
+    ("PATCH", "/api/v1/kb/articles/{article_id}"): Case(body=lambda i: {"title": "taken over"}),
+    ("POST", "/api/v1/kb/articles/{article_id}/submit"): Case(),
+    ("POST", "/api/v1/kb/articles/{article_id}/publish"): Case(),
+    ("POST", "/api/v1/kb/articles/{article_id}/send-back"): Case(),
+    ("POST", "/api/v1/kb/articles/{article_id}/archive"): Case(),
+    ("GET", "/api/v1/kb/articles/{article_id}/versions"): Case(),
+    ("GET", "/api/v1/kb/articles/{article_id}/versions/{version}"): Case(),
+    ("POST", "/api/v1/kb/articles/{article_id}/versions/{version}/restore"): Case(),
+    ("POST", "/api/v1/kb/articles/{article_id}/feedback"): Case(body=lambda i: {"helpful": True}),
+    ("GET", "/api/v1/kb/contributors"): Case(),
+    ("PUT", "/api/v1/kb/contributors/{customer_id}"): Case(),
+    ("DELETE", "/api/v1/kb/contributors/{customer_id}"): Case(),
+    ("POST", "/api/v1/kb/community"): Case(
+        skip="authenticated by a contributor key, which names its tenant; no user token"
+    ),
+    ("GET", "/kb"): Case(),
+    ("GET", "/kb/review"): Case(),
+    ("GET", "/kb/new"): Case(),
+    ("GET", "/kb/articles/{article_id}"): Case(),
+    ("GET", "/kb/articles/{article_id}/edit"): Case(),
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).

@@ -128,6 +128,8 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.contacts.endpoints import router as contacts_router
     from lianluo.customers.endpoints import router as customers_router
     from lianluo.events.endpoints import router as events_router
+    from lianluo.kb.endpoints import router as kb_router
+    from lianluo.kb.pages import router as kb_pages_router
     from lianluo.queues.endpoints import router as queues_router
     from lianluo.realtime.endpoints import router as realtime_router
     from lianluo.realtime.endpoints import socket_router as realtime_socket_router
@@ -176,6 +178,8 @@ def _include_routers(app: FastAPI) -> None:
         admin_pages_router,  # wall
         chat_router,  # chat
         chat_pages_router,  # chat
+        kb_router,  # kb
+        kb_pages_router,  # kb
         pages_router,
     ):
         app.include_router(router)

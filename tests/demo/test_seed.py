@@ -494,3 +494,20 @@ def test_seed_on_postgres() -> None:
         if engine is not None:
             engine.dispose()
         drop_pg_database(url)
+
+
+class TestKnowledgeBase:
+    def test_demo_articles_are_published_and_searchable(self, demo: Seeded) -> None:
+        from lianluo.auth.principal import Principal
+        from lianluo.kb.service import article_service
+        from lianluo.models import KbArticle
+
+        with demo.sessions() as session:
+            articles = rows(session, KbArticle)
+            assert len(articles) >= 10
+            assert {a.language for a in articles} == {"zh", "en"}
+            assert all(a.published_version == 1 for a in articles)
+            reader = Principal("demo-reader", demo.info.tenant_id, None, frozenset(["agent"]))
+            for query, title in (("宽带上不了网", "宽带故障"), ("roaming charges", "roaming")):
+                hits, _, _ = article_service.search(session, reader, query, None, 0, 3)
+                assert title in hits[0].title

@@ -633,7 +633,21 @@ class _DemoBuilder:
         for row in self.events:
             del row["_order"]
         self.insert(Event, self.events)
+        self.build_knowledge_base()  # kb
         return self.tenant_id
+
+    def build_knowledge_base(self) -> None:
+        """Published bilingual articles, last so the other rows' seeded ids stay as they were."""
+        from lianluo.kb.demo import seed_kb_articles
+
+        author = self.session.execute(
+            select(User.id).where(
+                User.tenant_id == self.tenant_id, User.username == "demo.supervisor"
+            )
+        ).scalar()
+        seed_kb_articles(
+            self.session, self.tenant_id, author, self.now - timedelta(days=30), self.new_id
+        )
 
     def stamp(self, at: datetime) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id, "created_at": at, "updated_at": at}

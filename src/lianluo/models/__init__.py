@@ -7,6 +7,10 @@ from lianluo.models.conversation import Conversation
 from lianluo.models.customer import Customer
 from lianluo.models.event import Event
 from lianluo.models.identity import Identity, IdentityKind
+from lianluo.models.kb_article import KbArticle, KbArticleVersion
+from lianluo.models.kb_contributor import KbContributor
+from lianluo.models.kb_feedback import KbFeedback
+from lianluo.models.kb_index import KbDocument, KbIndexStats, KbPosting
 from lianluo.models.leg import Leg
 from lianluo.models.message import Message
 from lianluo.models.partner import Partner
@@ -35,6 +39,13 @@ __all__ = [
     "Event",
     "Identity",
     "IdentityKind",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbContributor",
+    "KbDocument",
+    "KbFeedback",
+    "KbIndexStats",
+    "KbPosting",
     "Leg",
     "Message",
     "Partner",

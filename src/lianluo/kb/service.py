@@ -1,0 +1,473 @@
+"""Knowledge-base use cases: the article workflow (draft → review → published, archived), versions,
+feedback, community submissions by super users, search and suggestions.
+
+Who may do what: every staff role reads published articles, searches and votes; the tenant's own
+agents, supervisors and admins write drafts and submit them; supervisors and admins publish,
+send back and archive. Partner users read and search only. Admins make a customer a super
+user and issue the key they submit community articles with; those arrive as drafts that staff
+review before anyone may publish them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from lianluo.auth.principal import FLOOR_READERS, Principal
+from lianluo.db.base import utcnow
+from lianluo.domain.kb.snippet import plain_text, snippet
+from lianluo.domain.kb.tokenize import analyze, query_terms, tokenize
+from lianluo.errors import Conflict, Forbidden, NotFound, Unauthorized
+from lianluo.events.service import event_service
+from lianluo.kb.render import pieces_html, pieces_text
+from lianluo.kb.repository import (
+    article_repository,
+    contributor_repository,
+    conversation_repository,
+    feedback_repository,
+    search_index_repository,
+)
+from lianluo.kb.schemas import (
+    ArticleIn,
+    ArticleStatus,
+    ArticleUpdate,
+    CommunityIn,
+    SearchHit,
+)
+from lianluo.models import Customer, KbArticle, KbArticleVersion, KbContributor, Role
+from lianluo.tenants.service import apply_changes, require_tenant_admin
+
+KB_READERS = FLOOR_READERS
+KB_WRITERS = frozenset({Role.agent, Role.supervisor, Role.admin})
+KB_PUBLISHERS = frozenset({Role.supervisor, Role.admin})
+
+KEY_PREFIX = "kbk_"
+SUGGEST_MAX_TERMS = 40
+SUGGEST_MESSAGES = 30
+
+
+def can_write(principal: Principal) -> bool:
+    return principal.partner_id is None and principal.has_any(KB_WRITERS)
+
+
+def can_publish(principal: Principal) -> bool:
+    return principal.partner_id is None and principal.has_any(KB_PUBLISHERS)
+
+
+def _require_writer(principal: Principal, action: str) -> None:
+    principal.require(KB_WRITERS, action)
+    if principal.partner_id is not None:
+        raise Forbidden(f"{action} is for the tenant's own staff, not partner users")
+
+
+def _require_publisher(principal: Principal, action: str) -> None:
+    principal.require(KB_PUBLISHERS, action)
+    if principal.partner_id is not None:
+        raise Forbidden(f"{action} is for the tenant's own staff, not partner users")
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_live(article: KbArticle) -> bool:
+    return article.published_version is not None and article.status != ArticleStatus.archived
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    contributor: KbContributor
+    key: str
+
+
+class ArticleService:
+    # ---- reading ----------------------------------------------------------------------------
+
+    def get(self, session: Session, principal: Principal, article_id: str) -> KbArticle:
+        """Writers see every article; other readers only live (published) ones."""
+        principal.require(KB_READERS, "reading the knowledge base")
+        article = article_repository.get(session, principal.tenant_id, article_id)
+        if article is None or (not can_write(principal) and not is_live(article)):
+            raise NotFound.of("article", article_id)
+        return article
+
+    def published(
+        self, session: Session, principal: Principal, article_id: str
+    ) -> tuple[KbArticle, KbArticleVersion]:
+        """The version readers see."""
+        article = self.get(session, principal, article_id)
+        found = article_repository.published_versions(session, principal.tenant_id, [article.id])
+        if article.id not in found or not is_live(article):
+            raise NotFound(f"article {article_id} has no published version")
+        return found[article.id]
+
+    def list(
+        self,
+        session: Session,
+        principal: Principal,
+        *,
+        statuses: Sequence[str] | None,
+        language: str | None,
+        category: str | None,
+        origin: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[KbArticle], int]:
+        principal.require(KB_READERS, "listing articles")
+        return article_repository.list(
+            session,
+            principal.tenant_id,
+            statuses=statuses,
+            language=language,
+            category=category,
+            origin=origin,
+            live_only=not can_write(principal),
+            offset=offset,
+            limit=limit,
+        )
+
+    def versions(
+        self, session: Session, principal: Principal, article_id: str, offset: int, limit: int
+    ) -> tuple[Sequence[KbArticleVersion], int]:
+        _require_writer(principal, "reading article versions")
+        article = self.get(session, principal, article_id)
+        return article_repository.versions(session, principal.tenant_id, article.id, offset, limit)
+
+    def version(
+        self, session: Session, principal: Principal, article_id: str, version: int
+    ) -> KbArticleVersion:
+        _require_writer(principal, "reading article versions")
+        article = self.get(session, principal, article_id)
+        row = article_repository.version(session, principal.tenant_id, article.id, version)
+        if row is None:
+            raise NotFound(f"article {article_id} has no version {version}")
+        return row
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def create(self, session: Session, principal: Principal, data: ArticleIn) -> KbArticle:
+        _require_writer(principal, "writing an article")
+        article = KbArticle(
+            tenant_id=principal.tenant_id,
+            language=data.language.value,
+            title=data.title,
+            body=data.body,
+            category=data.category,
+            tags=list(data.tags),
+            status=ArticleStatus.draft.value,
+            origin="staff",
+            author_user_id=principal.user_id,
+            version=1,
+        )
+        session.add(article)
+        session.flush()
+        article_repository.add_version(session, article, "created")
+        self._event(session, principal, "kb.article.created", article)
+        session.flush()
+        return article
+
+    def update(
+        self, session: Session, principal: Principal, article_id: str, data: ArticleUpdate
+    ) -> KbArticle:
+        """A new version; the article goes back to draft (its published version stays live)."""
+        _require_writer(principal, "editing an article")
+        article = self.get(session, principal, article_id)
+        changes = data.model_dump(exclude_unset=True, exclude={"note"})
+        if "language" in changes and changes["language"] is not None:
+            changes["language"] = changes["language"].value
+        apply_changes(article, changes)
+        self._new_version(session, principal, article, data.note or "edited")
+        return article
+
+    def restore(
+        self, session: Session, principal: Principal, article_id: str, version: int
+    ) -> KbArticle:
+        """Bring back an old version's text as a new version (a draft to review again)."""
+        old = self.version(session, principal, article_id, version)
+        article = self.get(session, principal, article_id)
+        article.title, article.body = old.title, old.body
+        article.language, article.category, article.tags = old.language, old.category, old.tags
+        self._new_version(session, principal, article, f"restored version {version}")
+        return article
+
+    def _new_version(
+        self, session: Session, principal: Principal, article: KbArticle, note: str
+    ) -> None:
+        article.version += 1
+        article.author_user_id = principal.user_id
+        article.author_customer_id = None
+        article.status = ArticleStatus.draft.value
+        article_repository.add_version(session, article, note)
+        article.updated_at = utcnow()
+        self._event(session, principal, "kb.article.edited", article)
+        session.flush()
+
+    def submit(self, session: Session, principal: Principal, article_id: str) -> KbArticle:
+        _require_writer(principal, "submitting an article for review")
+        article = self.get(session, principal, article_id)
+        self._move(article, ArticleStatus.draft, ArticleStatus.review, "submit it for review")
+        self._event(session, principal, "kb.article.submitted", article)
+        return article
+
+    def send_back(self, session: Session, principal: Principal, article_id: str) -> KbArticle:
+        _require_publisher(principal, "sending an article back to its author")
+        article = self.get(session, principal, article_id)
+        self._move(article, ArticleStatus.review, ArticleStatus.draft, "send it back")
+        self._event(session, principal, "kb.article.sent_back", article)
+        return article
+
+    def publish(self, session: Session, principal: Principal, article_id: str) -> KbArticle:
+        """Only a reviewed article is published; its current version goes into the index."""
+        _require_publisher(principal, "publishing an article")
+        article = self.get(session, principal, article_id)
+        self._move(article, ArticleStatus.review, ArticleStatus.published, "publish it")
+        article.published_version = article.version
+        article.published_at = utcnow()
+        search_index_repository.replace(
+            session,
+            article.tenant_id,
+            article.id,
+            article.language,
+            analyze(article.title, article.body, article.category, tuple(article.tags)),
+        )
+        self._event(session, principal, "kb.article.published", article)
+        return article
+
+    def archive(self, session: Session, principal: Principal, article_id: str) -> KbArticle:
+        """Out of search and out of readers' sight; editing it again starts a new draft."""
+        _require_publisher(principal, "archiving an article")
+        article = self.get(session, principal, article_id)
+        if article.status == ArticleStatus.archived:
+            raise Conflict(f"article {article_id} is already archived")
+        article.status = ArticleStatus.archived.value
+        article.published_version = None
+        search_index_repository.remove(session, article.id)
+        self._event(session, principal, "kb.article.archived", article)
+        return article
+
+    def _move(
+        self, article: KbArticle, source: ArticleStatus, target: ArticleStatus, action: str
+    ) -> None:
+        if article.status != source:
+            raise Conflict(
+                f"article {article.id} is {article.status}; only a {source.value} article can "
+                f"{action} (draft → review → published)"
+            )
+        article.status = target.value
+        article.updated_at = utcnow()
+
+    def _event(self, session: Session, principal: Principal, type: str, article: KbArticle) -> None:
+        event_service.append(
+            session,
+            principal.tenant_id,
+            type,
+            actor=principal,
+            payload={
+                "article_id": article.id,
+                "version": article.version,
+                "status": article.status,
+            },
+        )
+
+    # ---- feedback ---------------------------------------------------------------------------
+
+    def feedback(
+        self, session: Session, principal: Principal, article_id: str, helpful: bool
+    ) -> KbArticle:
+        principal.require(KB_READERS, "rating an article")
+        article = self.get(session, principal, article_id)
+        if not is_live(article):
+            raise Conflict(f"article {article_id} is not published; only live articles are rated")
+        feedback_repository.vote(session, article.tenant_id, article.id, principal.user_id, helpful)
+        article.helpful_count, article.not_helpful_count = feedback_repository.counts(
+            session, article.id
+        )
+        event_service.append(
+            session,
+            principal.tenant_id,
+            "kb.article.rated",
+            actor=principal,
+            payload={"article_id": article.id, "helpful": helpful},
+        )
+        session.flush()
+        return article
+
+    # ---- search -----------------------------------------------------------------------------
+
+    def search(
+        self,
+        session: Session,
+        principal: Principal,
+        text: str,
+        language: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[SearchHit], int, list[str]]:
+        principal.require(KB_READERS, "searching the knowledge base")
+        terms = query_terms(text)
+        return (*self._hits(session, principal, terms, language, offset, limit), terms)
+
+    def suggest(
+        self,
+        session: Session,
+        principal: Principal,
+        text: str | None,
+        conversation_id: str | None,
+        language: str | None,
+        limit: int,
+    ) -> tuple[list[SearchHit], list[str]]:
+        """Articles for the conversation on the agent's screen: its most frequent terms as a
+        query (the last messages of a conversation, read within the caller's scope)."""
+        principal.require(KB_READERS, "asking for article suggestions")
+        if conversation_id is not None:
+            found = conversation_repository.messages(
+                session, principal, conversation_id, SUGGEST_MESSAGES
+            )
+            if found is None:
+                raise NotFound.of("conversation", conversation_id)
+            conversation, bodies = found
+            event_service.audit(
+                session,
+                principal,
+                "customer.conversation_read",
+                customer_id=conversation.customer_id,
+                payload={"conversation_id": conversation.id, "purpose": "kb.suggest"},
+                read_only=True,
+            )
+            text = "\n".join([conversation.subject, *bodies])
+        counts = Counter(tokenize(text or ""))
+        terms = [t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)]
+        hits, _total = self._hits(session, principal, terms, language, 0, limit)
+        return hits, terms
+
+    def _hits(
+        self,
+        session: Session,
+        principal: Principal,
+        terms: list[str],
+        language: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[SearchHit], int]:
+        ranked, total = search_index_repository.search(
+            session, principal.tenant_id, terms, language, offset, limit
+        )
+        shown = article_repository.published_versions(
+            session, principal.tenant_id, [r.article_id for r in ranked]
+        )
+        hits: list[SearchHit] = []
+        for r in ranked:
+            if r.article_id not in shown:
+                continue
+            article, version = shown[r.article_id]
+            pieces = snippet(plain_text(version.body), terms)
+            title_pieces = snippet(version.title, terms, width=200)
+            hits.append(
+                SearchHit(
+                    article_id=article.id,
+                    title=version.title,
+                    title_html=pieces_html(title_pieces),
+                    language=version.language,
+                    category=version.category,
+                    tags=list(version.tags),
+                    score=round(r.score, 6),
+                    snippet=pieces_text(pieces),
+                    snippet_html=pieces_html(pieces),
+                    helpful_count=article.helpful_count,
+                    not_helpful_count=article.not_helpful_count,
+                )
+            )
+        return hits, total
+
+
+class ContributorService:
+    """Super users (超级用户): customers who may submit community articles with a key."""
+
+    def list(
+        self, session: Session, principal: Principal, offset: int, limit: int
+    ) -> tuple[Sequence[KbContributor], int]:
+        require_tenant_admin(principal, "listing knowledge-base contributors")
+        return contributor_repository.list(session, principal.tenant_id, offset, limit)
+
+    def issue(self, session: Session, principal: Principal, customer_id: str) -> IssuedKey:
+        """Make the customer a super user with a fresh key (a previous key stops working)."""
+        require_tenant_admin(principal, "making a customer a knowledge-base contributor")
+        customer = session.get(Customer, customer_id)
+        if customer is None or customer.tenant_id != principal.tenant_id:
+            raise NotFound.of("customer", customer_id)
+        key = KEY_PREFIX + secrets.token_urlsafe(24)
+        row = contributor_repository.of_customer(session, principal.tenant_id, customer_id)
+        if row is None:
+            row = KbContributor(tenant_id=principal.tenant_id, customer_id=customer_id)
+            session.add(row)
+        row.key_hash = key_hash(key)
+        row.key_prefix = key[:10]
+        row.issued_by = principal.user_id
+        row.revoked_at = None
+        session.flush()
+        event_service.audit(
+            session,
+            principal,
+            "customer.kb_contributor_key_issued",
+            customer_id=customer_id,
+            payload={"contributor_id": row.id, "key_prefix": row.key_prefix},
+        )
+        return IssuedKey(row, key)
+
+    def revoke(self, session: Session, principal: Principal, customer_id: str) -> KbContributor:
+        require_tenant_admin(principal, "revoking a contributor's key")
+        row = contributor_repository.of_customer(session, principal.tenant_id, customer_id)
+        if row is None or row.revoked_at is not None:
+            raise NotFound(f"customer {customer_id} holds no contributor key")
+        row.key_hash = None
+        row.revoked_at = utcnow()
+        session.flush()
+        event_service.audit(
+            session,
+            principal,
+            "customer.kb_contributor_key_revoked",
+            customer_id=customer_id,
+            payload={"contributor_id": row.id},
+        )
+        return row
+
+    def submit(self, session: Session, key: str | None, data: CommunityIn) -> KbArticle:
+        """A community article from the holder of a contributor key: a draft for staff review."""
+        if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
+            raise Unauthorized("send your contributor key in the X-KB-Key header")
+        contributor = contributor_repository.by_key_hash(session, key_hash(key))
+        if contributor is None:
+            raise Unauthorized("this contributor key is unknown or was revoked")
+        article = KbArticle(
+            tenant_id=contributor.tenant_id,
+            language=data.language.value,
+            title=data.title,
+            body=data.body,
+            category=data.category,
+            tags=list(data.tags),
+            status=ArticleStatus.draft.value,
+            origin="community",
+            author_customer_id=contributor.customer_id,
+            version=1,
+        )
+        session.add(article)
+        session.flush()
+        article_repository.add_version(session, article, "community submission")
+        event_service.append(
+            session,
+            contributor.tenant_id,
+            "kb.article.community_submitted",
+            customer_id=contributor.customer_id,
+            payload={"article_id": article.id, "contributor_id": contributor.id},
+        )
+        session.flush()
+        return article
+
+
+article_service = ArticleService()
+contributor_service = ContributorService()

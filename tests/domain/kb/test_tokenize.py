@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lianluo.domain.kb.tokenize import analyze, query_terms, stem, tokenize
+
+
+class TestTokenize:
+    def test_chinese_compounds_and_their_parts(self) -> None:
+        terms = tokenize("国际漫游资费")
+        assert "国际漫游" in terms
+        assert "漫游" in terms
+
+    def test_mixed_chinese_and_english(self) -> None:
+        terms = tokenize("宽带故障 Broadband is DOWN again")
+        assert {"宽带", "故障", "broadband", "down", "again"} <= set(terms)
+        assert "is" not in terms
+
+    def test_stop_words_and_punctuation_go(self) -> None:
+        assert tokenize("的了吗？！，。 the and of") == []
+
+    def test_full_width_letters_and_digits_match_ascii(self) -> None:
+        assert tokenize("ＡＰＮ设置 ５Ｇ") == tokenize("apn设置 5g")
+
+    def test_repeats_are_kept_for_term_frequency(self) -> None:
+        assert tokenize("refund refund refunds").count("refund") == 3
+
+    def test_query_terms_are_distinct_in_order(self) -> None:
+        assert query_terms("话费 话费 bill bills") == ["话费", "bill"]
+
+
+class TestStem:
+    @pytest.mark.parametrize(
+        ("words", "root"),
+        [
+            (("refund", "refunds", "refunded", "refunding"), "refund"),
+            (("charge", "charges", "charged"), "charg"),
+            (("roam", "roaming", "roams"), "roam"),
+            (("plan", "plans", "planned"), "plan"),
+            (("bill", "bills", "billing"), "bill"),
+        ],
+    )
+    def test_forms_meet(self, words: tuple[str, ...], root: str) -> None:
+        assert {stem(w) for w in words} == {root}
+
+    def test_short_words_and_codes_are_kept(self) -> None:
+        assert stem("sms") == "sms"
+        assert stem("5g") == "5g"
+        assert stem("address") == "address"
+
+
+class TestAnalyze:
+    def test_title_category_and_tags_form_the_title_field(self) -> None:
+        a = analyze("套餐变更", "办理流程", category="业务办理", tags=("plan",))
+        assert a.title_tf["套餐"] == 1
+        assert a.title_tf["plan"] == 1
+        assert a.body_tf["流程"] == 1
+        assert a.title_length == sum(a.title_tf.values())
+        assert a.body_length == sum(a.body_tf.values())
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_tokenize_never_fails_and_terms_are_bounded(text: str) -> None:
+    for term in tokenize(text):
+        assert term
+        assert len(term) <= 64
+        assert term == term.lower()
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20))
+def test_a_stem_is_never_longer_than_its_word(word: str) -> None:
+    assert len(stem(word)) <= len(word)
+    assert stem(word)
+
+
+def test_documents_also_index_single_characters_queries_do_not() -> None:
+    document = tokenize("宽带无法上网", characters=True)
+    assert {"上网", "上", "网"} <= set(document)
+    assert tokenize("宽带无法上网") == ["宽带", "无法", "上网"]
+    # the query 上不了网 is cut 上 / 不了 / 网: it meets the document through 上 and 网
+    assert {"上", "网"} <= set(tokenize("上不了网")) & set(document)
