@@ -37,7 +37,8 @@ def _free_port() -> int:
 
 def _seed(ctx: Any) -> dict[str, str]:
     from lianluo.auth.passwords import hash_password
-    from lianluo.db.base import utcnow
+    from lianluo.db.base import new_id, utcnow
+    from lianluo.kb.demo import seed_kb_articles
     from lianluo.models import (
         Agent,
         CannedReply,
@@ -74,6 +75,8 @@ def _seed(ctx: Any) -> dict[str, str]:
         category = TicketCategory(tenant_id=tenant.id, name="宽带故障")
         session.add(category)
         session.flush()
+        # the demo knowledge base, indexed: the desk suggests from what the customer writes
+        seed_kb_articles(session, tenant.id, None, utcnow(), lambda when: new_id())
         for subject, status in (("宽带经常掉线", "in_progress"), ("上月话费疑问", "closed")):
             session.add(
                 Ticket(
@@ -226,6 +229,9 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             expect(alice.locator("#desk-tickets")).to_contain_text("宽带经常掉线")
             expect(alice.locator("#desk-tickets")).to_contain_text("重复投诉")
             expect(alice.locator("#desk-insights .churn-high")).to_contain_text("72%")
+            # knowledge-base suggestions from the conversation: the broadband article first
+            first_suggestion = alice.locator("#desk-kb ol.kb-suggestions li").first
+            expect(first_suggestion).to_contain_text("宽带故障排查", timeout=15_000)
             expect(customer.locator("#llw-status")).to_contain_text("客服已接入", timeout=15_000)
 
             # typing shows on the other side; canned reply, sent by keyboard

@@ -132,7 +132,26 @@
     renderMessages();
     $("typing").textContent = cv.typing ? t("desk_customer_typing") : "";
     loadCustomer(c.customer_id);
+    suggestKb(c.conversation_id);
     markRead();
+  }
+
+  // ---- knowledge-base suggestions from the conversation (kb_suggest.js, loaded as a module) ----
+  var kbShown = null, kbTimer = null;
+  function suggestKb(conversationId, later) {
+    if (!later && kbShown === conversationId) return;
+    clearTimeout(kbTimer);
+    kbTimer = setTimeout(function () {
+      var render = window.lianluoKbSuggest;
+      if (!render || active !== conversationId) return;
+      kbShown = conversationId;
+      var panel = $("desk-kb"); panel.classList.remove("reserved");
+      var body = panel.querySelector(".panel-body");
+      if (!body) { body = el("div", { class: "panel-body" }); panel.appendChild(body); }
+      var placeholder = panel.querySelector("p.muted"); if (placeholder) placeholder.remove();
+      // the server reads the conversation (tenant-scoped, audited): no transcript leaves here
+      render(body, null, { conversationId: conversationId, limit: 3 }).catch(function () {});
+    }, later ? 1500 : 0);
   }
 
   function renderMessages() {
@@ -253,7 +272,10 @@
         if (f.conversation_id === active && document.visibilityState !== "hidden") markRead();
         else { cv.unread += 1; renderChats(); }
       }
-      if (f.conversation_id === active) renderMessages();
+      if (f.conversation_id === active) {
+        renderMessages();
+        if (f.sender === "customer") suggestKb(f.conversation_id, true);
+      }
     }
     else if (f.type === "ack") { if (pending[f.client_msg_id]) { delete pending[f.client_msg_id]; savePending(); } }
     else if (f.type === "typing") {
