@@ -420,14 +420,6 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/widget.js"): Case(),
     ("GET", "/demo/chat"): Case(),
     ("GET", "/desk"): Case(),
-}
-
-# WebSocket routes cannot be called like the others; each names the test of its tenancy.
-WEBSOCKETS = {
-    "/ws/wall": "tests/realtime/test_stream.py::TestSocket (partner scope, refused callers)",
-    # a widget token names one conversation; /ws/desk serves the caller's own agent
-    "/ws/chat": "tests/channels/chat (forged tokens, another tenant joining a chat)",
-    "/ws/desk": "tests/channels/chat (forged tokens, another tenant joining a chat)",
     # knowledge base
     ("GET", "/api/v1/kb/search"): Case(),
     ("POST", "/api/v1/kb/suggest"): Case(
@@ -460,6 +452,14 @@ WEBSOCKETS = {
     ("GET", "/kb/new"): Case(),
     ("GET", "/kb/articles/{article_id}"): Case(),
     ("GET", "/kb/articles/{article_id}/edit"): Case(),
+}
+
+# WebSocket routes cannot be called like the others; each names the test of its tenancy.
+WEBSOCKETS = {
+    "/ws/wall": "tests/realtime/test_stream.py::TestSocket (partner scope, refused callers)",
+    # a widget token names one conversation; /ws/desk serves the caller's own agent
+    "/ws/chat": "tests/channels/chat (forged tokens, another tenant joining a chat)",
+    "/ws/desk": "tests/channels/chat (forged tokens, another tenant joining a chat)",
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).
