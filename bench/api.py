@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _seed_bulk import seed_bulk  # noqa: E402
+from _seed_bulk import BENCH_ADMIN, SeedResult, seed_bulk  # noqa: E402
 from lianluo.db import migrate  # noqa: E402
 from lianluo.db.engine import make_engine  # noqa: E402
 
@@ -54,6 +54,8 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     tool: str
+    server_cpu_ms: float = float("nan")  # CPU of the server's processes per ok request
+    db_cpu_ms: float = float("nan")  # CPU of PostgreSQL's processes per ok request
 
     @property
     def ok_per_s(self) -> float:
@@ -129,7 +131,7 @@ def start_server(url: str, port: int, workers: int, workdir: Path) -> subprocess
     process = subprocess.Popen(
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded 2-core machine starts slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             sys.exit(f"server exited: {(workdir / 'server.log').read_text()[-2000:]}")
@@ -140,7 +142,7 @@ def start_server(url: str, port: int, workers: int, workdir: Path) -> subprocess
             pass
         time.sleep(0.3)
     stop_server(process)
-    sys.exit("server did not answer /healthz within 60 s")
+    sys.exit("server did not answer /healthz within 180 s")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -151,6 +153,29 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+# -- CPU per request: load-independent, unlike req/s on a shared 2-core machine -----------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pgid: int) -> tuple[float, float]:
+    """(CPU seconds of the server's process group, of all `postgres` processes) so far."""
+    server = database = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text_ = stat.read_text()
+        except OSError:
+            continue  # exited meanwhile
+        comm = text_[text_.index("(") + 1 : text_.rindex(")")]
+        fields = text_[text_.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        if int(fields[2]) == server_pgid:  # pgrp
+            server += used
+        elif comm == "postgres":
+            database += used
+    return server, database
 
 
 # -- load: wrk --------------------------------------------------------------------------------
@@ -176,11 +201,15 @@ function setup(thread)
   thread:set("thread_id", threads)
   threads = threads + 1
 end
-function init(args) thread_id = tonumber(thread_id) or 0 end  -- global, set by setup()
+-- globals: thread_id set by setup(); run differs per run, so a reused database takes new phones
+function init(args)
+  thread_id = tonumber(thread_id) or 0
+  run = tonumber(os.getenv("BENCH_RUN")) or 0
+end
 function request()
   counter = counter + 1
   -- 19x mobiles: the seeded customers use 13x/15x/18x, so every POST is a new identity
-  local phone = string.format("+86 19%d%08d", thread_id, counter)
+  local phone = string.format("+86 19%d%03d%05d", thread_id, run, counter)
   local body = string.format(
     '{"name":"压测客户%d_%d","phones":["%s"],"value_tier":"silver","region":"广东",' ..
     '"tags":["bench"]}', thread_id, counter, phone)
@@ -366,6 +395,19 @@ def run_httpx(
 # -- main -------------------------------------------------------------------------------------
 
 
+def seeded_before(engine: Any) -> SeedResult:
+    """What `seed_bulk` returned when it filled this database (a --keep-db run)."""
+    with engine.connect() as connection:
+        tenant_id, username = connection.execute(
+            text("SELECT tenant_id, username FROM users WHERE username LIKE :u"),
+            {"u": BENCH_ADMIN[0] + ".%"},
+        ).one()
+        ids = connection.execute(
+            text("SELECT id FROM customers WHERE tenant_id = :t ORDER BY id"), {"t": tenant_id}
+        )
+        return SeedResult(tenant_id, [row[0] for row in ids], username, BENCH_ADMIN[1], {})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long check that it works")
@@ -375,6 +417,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--no-wrk", action="store_true", help="use the httpx client")
+    parser.add_argument(
+        "--keep-db", action="store_true", help="keep the seeded PostgreSQL database; print its name"
+    )
+    parser.add_argument(
+        "--reuse-db", metavar="NAME", help="measure on a database a --keep-db run left (no seeding)"
+    )
     parser.add_argument("--httpx-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.httpx_worker:
@@ -386,20 +434,27 @@ def main() -> None:
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
 
     workdir = Path(tempfile.mkdtemp(prefix="lianluo_bench_api_"))
-    url, pg_name = create_database(args.quick, workdir)
+    if args.reuse_db:
+        url, pg_name = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + args.reuse_db, args.reuse_db
+    else:
+        url, pg_name = create_database(args.quick, workdir)
     server = None
     try:
         backend = "postgresql" if pg_name else "sqlite"
         migrate.upgrade(url)
         engine = make_engine(url)
         started = time.perf_counter()
-        seeded = seed_bulk(engine, customers=customers, messages=messages)
-        seed_s = time.perf_counter() - started
+        if args.reuse_db:
+            seeded = seeded_before(engine)
+            print(f"reusing {args.reuse_db}: {len(seeded.customer_ids):,} customers")
+        else:
+            seeded = seed_bulk(engine, customers=customers, messages=messages)
+            seed_s = time.perf_counter() - started
+            print(
+                f"seeded {backend} in {seed_s:.1f} s: "
+                + ", ".join(f"{v:,} {k}" for k, v in seeded.rows.items())
+            )
         engine.dispose()
-        print(
-            f"seeded {backend} in {seed_s:.1f} s: "
-            + ", ".join(f"{v:,} {k}" for k, v in seeded.rows.items())
-        )
 
         port = free_port()
         server = start_server(url, port, args.workers, workdir)
@@ -425,7 +480,11 @@ def main() -> None:
 
         ids_path = workdir / "ids.txt"
         ids_path.write_text("\n".join(seeded.customer_ids) + "\n")
-        env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_path)}
+        env = {
+            "BENCH_TOKEN": token,
+            "BENCH_IDS": str(ids_path),
+            "BENCH_RUN": str(random.randrange(1000)),
+        }
         threads = 2
         results = []
         plan = (
@@ -434,6 +493,7 @@ def main() -> None:
             ("create customer", "create", base, WRK_CREATE),
         )
         for name, kind, target, script in plan:
+            cpu_before = cpu_seconds(server.pid)
             if use_wrk:
                 result = run_wrk(
                     kind, target, script, duration_s, args.connections, threads, env, workdir
@@ -449,12 +509,18 @@ def main() -> None:
                     seeded.customer_ids,
                     workdir,
                 )
+            cpu_after = cpu_seconds(server.pid)
+            ok = max(result.requests - result.errors, 1)
+            result.server_cpu_ms = (cpu_after[0] - cpu_before[0]) * 1000 / ok
+            result.db_cpu_ms = (cpu_after[1] - cpu_before[1]) * 1000 / ok
             result.name = name
             results.append(result)
     finally:
         if server is not None:
             stop_server(server)
-        if pg_name:
+        if pg_name and (args.keep_db or args.reuse_db):
+            print(f"database kept: --reuse-db {pg_name}")
+        elif pg_name:
             drop_database(pg_name)
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -466,14 +532,19 @@ def main() -> None:
     )
     print(
         f"{'endpoint':<22}{'ok req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
-        f"{'errors':>8}{'vs healthz':>12}"
+        f"{'errors':>8}{'vs healthz':>12}{'server CPU ms':>15}{'db CPU ms':>11}"
     )
     for result in results:
         ratio = result.ok_per_s / baseline if baseline else float("nan")
         print(
             f"{result.name:<22}{result.ok_per_s:>10.0f}{result.p50_ms:>9.1f}"
             f"{result.p99_ms:>9.1f}{result.requests:>10}{result.errors:>8}{ratio:>12.2f}"
+            f"{result.server_cpu_ms:>15.2f}{result.db_cpu_ms:>11.2f}"
         )
+    print(
+        "CPU ms = CPU time per successful request, of the server's processes and of all "
+        "PostgreSQL processes (load-independent; 2 cores give 2,000 ms of CPU per second)"
+    )
     view = results[1]
     if view.errors:
         print(f"WARNING: {view.errors} failed 360 views")

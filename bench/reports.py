@@ -7,14 +7,19 @@ run on the same file:
 
 - naive: one SQL statement over the raw events (pivot per contact, then GROUP BY day and
   queue) in DuckDB, as a report written straight against the log would be;
-- roll-up: `AnalyticalStore.from_parquet` folds the events into contact facts once (what an
-  export of the log pays, not each report);
-- fast: `AnalyticalStore.cell_totals` for the daily queue report (90 days x 12 queues) and for
-  the daily agent report (90 x 120), every KPI of domain/kpi including FCR and repeat
-  complaints, then `report_kpis` per cell.
+- export: `AnalyticalStore.from_parquet` folds the events into contact facts, then
+  `build_rollups` sums them per quarter hour and hour for every grouping (what an export of
+  the log pays, not each report);
+- fast: `AnalyticalStore.cell_totals` for the daily queue report (30 days x 12 queues) and for
+  the daily agent report (30 x 120) from the roll-ups, and an agent report of one queue (a
+  filter: a scan of the facts), every KPI of domain/kpi including FCR and repeat complaints,
+  then `report_kpis` per cell.
 
-Each report runs --repeat times; the p50 is printed. The last line is `report_10m: X s`, the
-p50 of the daily queue report on the fast path. `--quick` uses ~100,000 events.
+Every step prints its wall clock, its CPU time and the time its threads spent waiting for a
+CPU (run queue, from /proc): on a loaded machine the last explains the gap between the first
+two. Each report runs --repeat times, the naive query --naive-repeat times; p50s are
+printed. The last line is `report_10m: X s`, the p50 of the daily queue report on the fast
+path. `--quick` uses ~100,000 events.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -41,6 +48,8 @@ from lianluo.reports.analytical import AnalyticalStore  # noqa: E402
 DAY_S = 86_400.0
 START_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 TZ = "Asia/Shanghai"
+SKILLS = ["billing", "broadband", "mobile", "vip_care", "english"]
+REGIONS = ["北京", "上海", "广东", "浙江", "江苏", "四川", "湖北", "山东", "河南", "福建"]
 
 NAIVE_SQL = """
 WITH per_contact AS (
@@ -106,9 +115,12 @@ def generate(n_events: int, seed: int = 8) -> pa.Table:
         )
         return arr
 
+    labels = pa.dictionary(pa.int32(), pa.string())
+
     def part(rows: np.ndarray, kind: str, at: np.ndarray, **cols: pa.Array) -> pa.Table:
+        # label columns are dictionary-encoded from the start: no cast of 10 million strings
         m = len(rows)
-        nulls = pa.nulls(m, pa.string())
+        nulls = pa.nulls(m, labels)
         base = {
             "contact_id": ids.take(pa.array(rows)),
             "type": pa.DictionaryArray.from_arrays(
@@ -120,7 +132,7 @@ def generate(n_events: int, seed: int = 8) -> pa.Table:
             "partner_id": dict_col(np.zeros(m), pa.array(["p1"]), queue[rows] >= 9),
             "customer_id": pa.array(customer[rows]).cast(pa.string()),
             "channel": nulls,
-            "need_id": nulls,
+            "need_id": pa.nulls(m, pa.string()),
             "complaint_category": nulls,
             "over_the_head": pa.nulls(m, pa.bool_()),
             "talk_s": pa.nulls(m, pa.float64()),
@@ -128,19 +140,11 @@ def generate(n_events: int, seed: int = 8) -> pa.Table:
             "acw_s": pa.nulls(m, pa.float64()),
             "transferred": pa.nulls(m, pa.bool_()),
             "score": pa.nulls(m, pa.float64()),
+            "skill": nulls,
+            "region": nulls,
         }
         base.update(cols)
-        table = pa.table(base)
-        return table.cast(
-            pa.schema(
-                [
-                    (f.name, pa.dictionary(pa.int32(), pa.string()))
-                    if pa.types.is_string(f.type) and f.name not in ("contact_id", "customer_id")
-                    else f
-                    for f in table.schema
-                ]
-            )
-        )
+        return pa.table(base)
 
     everyone = np.arange(n)
     ans = everyone[answered]
@@ -156,6 +160,8 @@ def generate(n_events: int, seed: int = 8) -> pa.Table:
             need_id=pa.array(need).cast(pa.string()),
             complaint_category=dict_col(np.zeros(n), pa.array(["billing"]), complaint),
             over_the_head=pa.array(complaint & (rng.random(n) < 0.2)),
+            skill=dict_col(queue % len(SKILLS), pa.array(SKILLS)),
+            region=dict_col(rng.integers(0, len(REGIONS), n), pa.array(REGIONS)),
         ),
         part(ans, "contact.answered", t[ans] + wait[ans], agent_id=dict_col(agent[ans], agents)),
         part(ab, "contact.abandoned", t[ab] + wait[ab]),
@@ -174,41 +180,73 @@ def generate(n_events: int, seed: int = 8) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-CPU_TIMES: dict[int, float] = {}
+def _run_queue_wait_s() -> float:
+    """Seconds the threads of this process have spent runnable but waiting for a CPU
+    (/proc/<pid>/task/*/schedstat, second field; Linux only, else 0): the part of the wall
+    clock that is neither our CPU time nor I/O."""
+    total = 0
+    for stat in Path("/proc/self/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
 
 
-def p50(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Median wall time of `fn` over `repeat` runs (and its median process CPU time, kept
-    in CPU_TIMES under the id of the result: on a shared, loaded machine the CPU seconds say
-    what the work costs when the wall clock mostly measures waiting for a core)."""
-    times, cpu = [], []
+@dataclass
+class Timing:
+    """Medians over the runs of one measured step: wall clock, process CPU, run-queue wait."""
+
+    wall_s: float
+    cpu_s: float
+    wait_s: float
+    result: Any = None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.wall_s:.3f} s (CPU {self.cpu_s:.3f} s; threads waiting for a CPU "
+            f"{self.wait_s:.3f} s)"
+        )
+
+
+def measure(fn: Callable[[], object], repeat: int = 1) -> Timing:
+    walls, cpus, waits = [], [], []
     result: object = None
     for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
+        wait, cpu, start = _run_queue_wait_s(), time.process_time(), time.perf_counter()
         result = fn()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    CPU_TIMES[id(result)] = statistics.median(cpu)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+        waits.append(_run_queue_wait_s() - wait)
+    return Timing(
+        statistics.median(walls), statistics.median(cpus), statistics.median(waits), result
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="~100,000 events (CI)")
     parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each report (p50)")
+    parser.add_argument(
+        "--naive-repeat", type=int, default=3, help="runs of the naive GROUP BY (p50)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads")
     args = parser.parse_args()
     n_events = 100_000 if args.quick else args.events
 
-    started = time.perf_counter()
-    table = generate(n_events)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.parquet"
-        pq.write_table(table, path, row_group_size=1_000_000)
-        print(f"events: {table.num_rows:,} ({path.stat().st_size / 1e6:.0f} MB Parquet), "
-              f"generated in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        del table
+
+        def write() -> int:
+            table = generate(n_events)
+            pq.write_table(table, path, row_group_size=1_000_000)
+            return int(table.num_rows)
+
+        made = measure(write)
+        print(f"events: {made.result:,} ({path.stat().st_size / 1e6:.0f} MB Parquet), "
+              f"generated in {made}")  # fmt: skip
         since = START_S + 30 * DAY_S  # report the middle 30 days; FCR and complaints look around
         until = START_S + 60 * DAY_S
         params = KpiParams()
@@ -217,37 +255,40 @@ def main() -> None:
         if args.threads:
             naive_con.execute(f"SET threads = {args.threads}").fetchall()
         naive_sql = NAIVE_SQL.format(path=path, since=since, until=until)
-        naive_s, naive_rows = p50(lambda: naive_con.execute(naive_sql).fetchall(), args.repeat)
+        naive = measure(lambda: naive_con.execute(naive_sql).fetchall(), args.naive_repeat)
+        naive_con.close()
 
-        roll_start = time.perf_counter()
-        store = AnalyticalStore.from_parquet(path, threads=args.threads)
-        rollup_s = time.perf_counter() - roll_start
+        facts = measure(lambda: AnalyticalStore.from_parquet(path, args.threads, rollups=False))
+        store: AnalyticalStore = facts.result
+        rollups = measure(store.build_rollups)
 
-        def daily(group_by: str) -> dict:
-            cells = store.cell_totals(since, until, "day", group_by, TZ, params)
+        def daily(group_by: str, **filters: str) -> dict:
+            cells = store.cell_totals(since, until, "day", group_by, TZ, params, filters)
             return {key: report_kpis(t) for key, t in cells.items()}
 
-        queue_s, queue_cells = p50(lambda: daily("queue"), args.repeat)
-        agent_s, agent_cells = p50(lambda: daily("agent"), args.repeat)
+        queue = measure(lambda: daily("queue"), args.repeat)
+        agent = measure(lambda: daily("agent"), args.repeat)
+        one_queue = measure(lambda: daily("agent", queue="q3"), args.repeat)
 
-        naive_offered = sum(r[2] for r in naive_rows)  # type: ignore[union-attr]
-        fast_offered = sum(k.offered for k in queue_cells.values())  # type: ignore[union-attr]
+        naive_offered = sum(r[2] for r in naive.result)
+        fast_offered = sum(k.offered for k in queue.result.values())
         print(f"contacts rolled up: {store.contacts():,}; in the 30-day report: {fast_offered:,} "
               f"(naive GROUP BY counts {naive_offered:,})")  # fmt: skip
-        n_naive, n_queue, n_agent = (len(x) for x in (naive_rows, queue_cells, agent_cells))  # type: ignore[arg-type]
-        cpu = {name: CPU_TIMES[id(r)] for name, r in
-               (("naive", naive_rows), ("queue", queue_cells), ("agent", agent_cells))}  # fmt: skip
-        print(f"naive GROUP BY over raw events, daily queue report (p50): {naive_s:.3f} s "
-              f"({n_naive:,} cells, counts/SL/ASA/AHT only; CPU {cpu['naive']:.3f} s)")  # fmt: skip
-        print(f"roll-up events -> contact facts (once per export): {rollup_s:.3f} s")
-        print(f"fast daily queue report, all KPIs (p50): {queue_s:.3f} s ({n_queue:,} cells; "
-              f"CPU {cpu['queue']:.3f} s)")  # fmt: skip
-        print(f"fast daily agent report, all KPIs (p50): {agent_s:.3f} s ({n_agent:,} cells; "
-              f"CPU {cpu['agent']:.3f} s)")  # fmt: skip
-        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-        print(f"speed-up over naive (queue report): {naive_s / queue_s:.1f}x")
+        print(f"naive GROUP BY over raw events, daily queue report (p50 of {args.naive_repeat}): "
+              f"{naive} ({len(naive.result):,} cells, counts/SL/ASA/AHT only)")  # fmt: skip
+        print(f"export: events -> contact facts (once per export): {facts}")
+        print(f"export: facts -> quarter-hour and hourly roll-ups per grouping: {rollups}")
+        print(f"daily queue report from the roll-ups, all KPIs (p50 of {args.repeat}): {queue} "
+              f"({len(queue.result):,} cells)")  # fmt: skip
+        print(f"daily agent report from the roll-ups, all KPIs (p50): {agent} "
+              f"({len(agent.result):,} cells)")  # fmt: skip
+        print(f"daily agent report of one queue, a scan of the facts (p50): {one_queue} "
+              f"({len(one_queue.result):,} cells)")  # fmt: skip
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+        print(f"speed-up over naive (queue report, p50 wall): {naive.wall_s / queue.wall_s:.1f}x; "
+              f"CPU: {naive.cpu_s / max(queue.cpu_s, 1e-9):.1f}x")  # fmt: skip
     # one name for the figure; with --quick it is measured on ~100k events (a smoke run)
-    print(f"report_10m: {queue_s:.3f} s")
+    print(f"report_10m: {queue.wall_s:.3f} s")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import random
 import statistics
 import sys
@@ -158,7 +159,8 @@ def setup(router_cls: type, world: World, n_waiting: int) -> tuple[object, list[
     batch = max(500, world.n_agents // 4)
     while router.waiting_count() < n_waiting:
         for _ in range(batch):
-            router.enqueue(new_contact(world, now), now)
+            waited = world.rng.uniform(0.0, SETUP_HISTORY_S)
+            router.enqueue(new_contact(world, now, waited), now)
         offers = [c for c in router.tick(now) if isinstance(c, Offer)]
         for offer in offers:
             router.accept(offer.contact_id, offer.agent_id, now)
@@ -249,7 +251,11 @@ def run_mix(router, world: World, connected: list[str], now: float, n_ops: int) 
                     timings.offers += sum(isinstance(c, Offer) for c in follow)
                     for c in follow:
                         if isinstance(c, Offer):
+                            t0 = perf()
                             router.accept(c.contact_id, c.agent_id, now)
+                            t1 = perf()
+                            timings.ns["accept"].append(t1 - t0)
+                            timings.total_ns += t1 - t0
                             connected.append(c.contact_id)
                 elif isinstance(command, OfferExpired):
                     waiting_ids.append(command.contact_id)
@@ -294,6 +300,32 @@ def decision_cost_us(t: Timings) -> float:
     return (t.total_ns / max(1, t.offers)) / 1000.0
 
 
+def robust_decision_cost_us(t: Timings) -> float:
+    """Engine time per decision from each operation's median latency times its count."""
+    total_ns = sum(statistics.median(values) * len(values) for values in t.ns.values())
+    return total_ns / max(1, t.offers) / 1000.0
+
+
+def growth_verdict(axis: str, sizes: list[int], costs: list[float]) -> bool:
+    """Does the cost grow no faster than logarithmically over three sizes?
+
+    A logarithmic cost a + b*log(n) adds the same amount per tenfold step: fitted on the first
+    two sizes, it predicts the third; the verdict allows 25 % over that for noise.
+    """
+    (n1, n2, n3), (c1, c2, c3) = sizes, costs
+    step = max(c2 - c1, 0.0) / math.log(n2 / n1)
+    predicted = c2 + step * math.log(n3 / n2)
+    exponent = math.log(c3 / c1) / math.log(n3 / n1) if c1 > 0 and c3 > 0 else float("nan")
+    ok = c3 <= 1.25 * predicted
+    verdict = "no faster than logarithmic" if ok else "FASTER than logarithmic"
+    print(
+        f"  {axis:<8} {n1:,} -> {n2:,} -> {n3:,}: {c1:.1f} -> {c2:.1f} -> {c3:.1f} us; "
+        f"log model predicts {predicted:.1f}; power-law exponent {exponent:.2f} "
+        f"(1 = linear): {verdict}"
+    )
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
@@ -331,30 +363,34 @@ def main() -> None:
         f"(decisions/s ratio; the scan grows with agents x waiting)"
     )
 
-    print("\nscaling (engine time per decision, whole mix, us; median of the run)")
     print(
-        f"  {'agents':>8}{'waiting':>9}{'us/decision':>13}{'p50 complete':>14}"
+        "\nscaling: engine time per decision (all operations of the mix), as the mean and as"
+        "\nthe sum of each operation's median x its count (robust to preemption on a busy box)"
+    )
+    print(
+        f"  {'agents':>8}{'waiting':>9}{'mean us':>9}{'median us':>11}{'p50 complete':>14}"
         f"{'p99 complete':>14}{'p50 enqueue':>13}"
     )
-    sizes = (
-        [(200, 1_000), (1_000, 5_000)]
-        if quick
-        else [
-            (1_000, 50_000),
-            (10_000, 50_000),
-            (100_000, 50_000),
-            (10_000, 5_000),
-            (10_000, 200_000),
-        ]
-    )
+    if quick:
+        agent_axis = [(200, 2_000), (500, 2_000), (2_000, 2_000)]
+        waiting_axis = [(500, 500), (500, 2_000), (500, 8_000)]
+    else:
+        agent_axis = [(1_000, 50_000), (10_000, 50_000), (100_000, 50_000)]
+        waiting_axis = [(10_000, 5_000), (10_000, 50_000), (10_000, 200_000)]
     scale_ops = 1_000 if quick else 20_000
-    for agents, waiting in sizes:
+    costs: dict[tuple[int, int], float] = {}
+    for agents, waiting in dict.fromkeys(agent_axis + waiting_axis):
         t = measure(RoutingEngine, agents, waiting, scale_ops, args.seed)
         complete = t.ns["complete"]
+        costs[(agents, waiting)] = robust_decision_cost_us(t)
         print(
-            f"  {agents:>8}{waiting:>9}{decision_cost_us(t):>13.1f}{pct(complete, 0.5):>14.1f}"
+            f"  {agents:>8}{waiting:>9}{decision_cost_us(t):>9.1f}"
+            f"{costs[(agents, waiting)]:>11.1f}{pct(complete, 0.5):>14.1f}"
             f"{pct(complete, 0.99):>14.1f}{pct(t.ns['enqueue'], 0.5):>13.1f}"
         )
+    print("growth of the cost of a decision (median-based):")
+    growth_verdict("agents", [a for a, _ in agent_axis], [costs[s] for s in agent_axis])
+    growth_verdict("waiting", [w for _, w in waiting_axis], [costs[s] for s in waiting_axis])
 
     print(f"routing: {rate:.0f} decisions/s")
 

@@ -56,13 +56,14 @@ def scenario(agents: int, contacts_per_day: float, hours: int) -> Scenario:
     )
 
 
-def run_lianluo(sc: Scenario) -> tuple[float, int, int, float | None, float | None]:
-    t0 = time.perf_counter()
+def run_lianluo(sc: Scenario) -> tuple[float, float, int, int, float | None, float | None]:
+    t0, c0 = time.perf_counter(), time.process_time()
     result = simulate(sc, 0)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     cols = result.outcomes
     return (
         wall,
+        cpu,
         result.events,
         len(cols),
         service_level(cols, 20.0, 0.0),
@@ -130,7 +131,7 @@ def routing_breakdown(sc: Scenario) -> None:
 
 def run_simpy(
     agents: int, contacts_per_day: float, hours: int, seed: int
-) -> tuple[float, int, float, float]:
+) -> tuple[float, float, int, float, float]:
     """The same model as a plain SimPy process model (the textbook 'bank renege' pattern)."""
     rng = np.random.default_rng(seed)
     horizon_s = hours * 3600.0
@@ -143,7 +144,7 @@ def run_simpy(
     waits: list[float] = []
     in_time = [0]
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     env = simpy.Environment()
     staff = simpy.Resource(env, capacity=agents)
 
@@ -167,14 +168,17 @@ def run_simpy(
 
     env.process(source())
     env.run()
-    wall = time.perf_counter() - t0
-    return wall, n, in_time[0] / n, float(np.mean(waits))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall, cpu, n, in_time[0] / n, float(np.mean(waits))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-breakdown", action="store_true", help="skip the extra run that times routing calls"
+    )
     parser.add_argument(
         "--engine",
         choices=["indexed", "scan"],
@@ -191,25 +195,34 @@ def main() -> None:
     sc = sc.model_copy(update={"routing": {"engine": args.engine}})
     print(f"model: {agents} agents, {per_day:,.0f} contacts/day, {hours} h, AHT {AHT_S:.0f} s")
     print(f"routing: lianluo.domain.routing.{args.engine} (the production engine, unchanged)")
-    lianluo_walls, simpy_walls = [], []
+    # CPU time is printed beside wall time: on a shared machine it is the steadier figure.
+    lianluo_walls, simpy_walls, lianluo_cpus, simpy_cpus = [], [], [], []
     events = contacts = 0
     for _ in range(repeats):
-        wall, events, contacts, sl, asa = run_lianluo(sc)
+        wall, cpu, events, contacts, sl, asa = run_lianluo(sc)
         lianluo_walls.append(wall)
+        lianluo_cpus.append(cpu)
         print(
-            f"lianluo: {wall:7.2f} s  {events:,} events  {contacts:,} contacts  "
+            f"lianluo: {wall:7.2f} s ({cpu:.2f} s CPU)  {events:,} events  {contacts:,} contacts  "
             f"SL {sl:.3f}  ASA {asa:.1f} s"
         )
-        s_wall, s_contacts, s_sl, s_asa = run_simpy(agents, per_day, hours, 2026)
+        s_wall, s_cpu, s_contacts, s_sl, s_asa = run_simpy(agents, per_day, hours, 2026)
         simpy_walls.append(s_wall)
+        simpy_cpus.append(s_cpu)
         print(
-            f"simpy:   {s_wall:7.2f} s  {s_contacts:,} contacts  SL {s_sl:.3f}  ASA {s_asa:.1f} s"
+            f"simpy:   {s_wall:7.2f} s ({s_cpu:.2f} s CPU)  {s_contacts:,} contacts  "
+            f"SL {s_sl:.3f}  ASA {s_asa:.1f} s"
         )
     lianluo_s = statistics.median(lianluo_walls)
     simpy_s = statistics.median(simpy_walls)
-    routing_breakdown(sc)
+    lianluo_cpu = statistics.median(lianluo_cpus)
+    simpy_cpu = statistics.median(simpy_cpus)
+    if not args.no_breakdown:
+        routing_breakdown(sc)
     print(f"median wall: lianluo {lianluo_s:.2f} s, simpy {simpy_s:.2f} s")
+    print(f"median CPU:  lianluo {lianluo_cpu:.2f} s, simpy {simpy_cpu:.2f} s")
     print(f"ratio lianluo/simpy wall time: {lianluo_s / simpy_s:.2f} (same model, same run)")
+    print(f"ratio lianluo/simpy CPU time:  {lianluo_cpu / simpy_cpu:.2f}")
     print(f"contacts per second: {contacts / lianluo_s:,.0f}")
     print(f"sim_events: {events / lianluo_s:.0f} events/s")
 

@@ -43,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from lianluo.channels.voice.media import Prompt  # noqa: E402
-from lianluo.channels.voice.server import Call, SipEndpoint, install_uvloop  # noqa: E402
+from lianluo.channels.voice.server import Call, SipEndpoint, install_uvloop, tune_gc  # noqa: E402
 
 SIPP_DIR = Path(__file__).parent / "sipp"
 LATENESS_GOAL_MS = 2.0
@@ -84,6 +84,7 @@ async def _serve(conn: Connection, mode: str, agent_port: int, uvloop: bool) -> 
 
     endpoint = SipEndpoint(on_call)
     await endpoint.start()
+    tune_gc()
     conn.send({"port": endpoint.port, "uvloop": uvloop})
     peak = 0
     cpu_at_peak: list[tuple[float, float]] = []  # (wall, cpu) samples while at the peak
@@ -115,6 +116,7 @@ async def _serve(conn: Connection, mode: str, agent_port: int, uvloop: bool) -> 
             if len(cpu_at_peak) > 1
             else 0.0,
             "dial_failures": failures["dial"],
+            "timer": endpoint.clock.timer,
             "server_retransmissions": endpoint.stats["retransmissions"],
             **{k: round(v, 3) for k, v in stats.items()},
         }

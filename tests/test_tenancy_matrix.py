@@ -331,6 +331,19 @@ ROUTES: dict[tuple[str, str], Case] = {
         },
         crosses=(("agent_id",),),
     ),
+    ("PUT", "/api/v1/wfm/activities"): Case(
+        body=lambda i: {
+            "activities": [
+                {
+                    "agent_id": i["agent_id"],
+                    "start": "2026-11-23T09:00:00+08:00",
+                    "end": "2026-11-23T12:00:00+08:00",
+                    "activity": "work",
+                }
+            ]
+        },
+        crosses=(("agent_id",),),
+    ),
     ("GET", "/wfm"): Case(),
     # reports
     ("GET", "/api/v1/reports/historical"): Case(),
@@ -414,6 +427,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/chat/desk"): Case(),
     ("GET", "/api/v1/chat/desk/setup"): Case(),
+    ("GET", "/api/v1/voice/desk"): Case(),
     ("GET", "/api/v1/chat/conversations/{conversation_id}/messages"): Case(),
     ("GET", "/api/v1/chat/canned-replies"): Case(),
     ("POST", "/api/v1/chat/canned-replies"): Case(body=lambda i: {"title": "t", "body": "b"}),
@@ -459,7 +473,8 @@ WEBSOCKETS = {
     "/ws/wall": "tests/realtime/test_stream.py::TestSocket (partner scope, refused callers)",
     # a widget token names one conversation; /ws/desk serves the caller's own agent
     "/ws/chat": "tests/channels/chat (forged tokens, another tenant joining a chat)",
-    "/ws/desk": "tests/channels/chat (forged tokens, another tenant joining a chat)",
+    "/ws/desk": "tests/channels/chat (forged tokens, another tenant joining a chat); voice call "
+    "frames: tests/voice/test_desk_controls.py (another tenant's or agent's call refused)",
 }
 
 # Routes of the framework, not of Lianluo: they serve no tenant data (nor do static mounts).

@@ -141,6 +141,7 @@ def _include_routers(app: FastAPI) -> None:
     from lianluo.tickets.endpoints import router as tickets_router
     from lianluo.tickets.pages import router as tickets_pages_router
     from lianluo.users.endpoints import router as users_router
+    from lianluo.voice.endpoints import router as voice_router
     from lianluo.voice.pages import router as voice_pages_router
     from lianluo.web.pages import router as pages_router
     from lianluo.web.pages import static_files
@@ -171,6 +172,7 @@ def _include_routers(app: FastAPI) -> None:
         reports_pages_router,  # reports
         tickets_router,  # tickets
         tickets_pages_router,  # tickets
+        voice_router,  # voice
         voice_pages_router,  # voice
         realtime_router,  # wall
         realtime_socket_router,  # wall

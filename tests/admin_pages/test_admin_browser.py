@@ -5,9 +5,6 @@ a user created from the keyboard alone."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,22 +13,11 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.live_server import BROWSER_MARKS, launch, login, seeded_sqlite, serve, test_settings
+
 SCREENSHOT = Path("/tmp/admin-queues.png")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-EXPECT_TIMEOUT_MS = 20_000  # a shared, loaded machine: generous, and a failure still fails
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = BROWSER_MARKS
 
 
 def _seed(session: Session) -> None:
@@ -52,55 +38,24 @@ def _seed(session: Session) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from lianluo.app import create_app
-    from lianluo.config import Settings
-    from lianluo.db import migrate
-    from lianluo.db.engine import make_engine, make_sessionmaker
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('admin-browser') / 'lianluo.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        _seed(session)
-    engine.dispose()
-    settings = Settings(database_url=url, secret_key="browser-test-secret-" + "x" * 20)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    url = seeded_sqlite(tmp_path_factory.mktemp("admin-browser"), _seed)
+    with serve(create_app(test_settings(url))) as base:
+        yield base
 
 
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    from tests.factories import PASSWORD
-
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{server}/login?next=/admin/queues")
-            page.get_by_label("用户名").fill("root")
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_label("密码").press("Enter")
-            page.wait_for_url(f"{server}/admin/queues")
+            login(page, server, "root", "/admin/queues")
             yield page
             assert not errors, errors
         finally:

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from lianluo.auth import tokens as tokens_module
 from lianluo.auth.passwords import hash_password, verify_password
 from lianluo.auth.tokens import TokenCodec
 from tests.factories import PASSWORD
@@ -37,6 +38,25 @@ class TestTokens:
         assert codec.decode(token[:-2] + "xx") is None
         assert TokenCodec("other" * 8, ttl_s=60).decode(token) is None
         assert codec.decode("garbage") is None
+
+    def test_verified_tokens_still_expire_and_forgeries_stay_out(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Verified tokens are remembered (the HMAC check ran on every request): expiry is
+        still checked on every use, a tampered copy of a remembered token is still checked,
+        and the memory is bounded."""
+        monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 3)
+        codec = TokenCodec("k" * 32, ttl_s=60)
+        claims = codec.issue("u1", 0, now=1000.0)
+        token = codec.encode(claims)
+        assert codec.decode(token, now=1001.0) == claims
+        assert codec.decode(token, now=1001.0) is codec.decode(token, now=1002.0)  # remembered
+        assert codec.decode(token, now=1060.0) is None
+        assert codec.decode(token[:-2] + "xx", now=1001.0) is None
+        for n in range(10):
+            codec.decode(codec.encode(codec.issue(f"u{n}", 0, now=1000.0)), now=1001.0)
+        assert len(codec._verified) <= 3
+        assert codec.decode(token, now=1001.0) == claims
 
 
 class TestLoginApi:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lianluo.models import Event, KbContributor, KbPosting
+from lianluo.models import Event, KbContributor, KbDocument
 
 ARTICLES = [
     (
@@ -308,10 +308,14 @@ class TestSearch:
         self, client: Any, world: Any, session: Session, library: dict[str, str]
     ) -> None:
         art = write(client, world, "zh", "草稿专用词汇", "", [], "草稿")
-        terms = session.execute(
-            select(KbPosting.term).where(KbPosting.article_id == art["id"])
+        indexed = session.execute(
+            select(KbDocument.doc_no).where(KbDocument.article_id == art["id"])
         ).all()
-        assert terms == []
+        assert indexed == []
+        r = client.get(
+            "/api/v1/kb/search", params={"q": "草稿专用词汇"}, headers=headers(world, "agent")
+        )
+        assert r.json()["total"] == 0
 
 
 class TestSuggest:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
 from lianluo.domain.kb.bm25 import CorpusStats, Posting, bm25_scores, rank, weighted_length
+from lianluo.domain.kb.synonyms import expand
 from lianluo.domain.kb.tokenize import analyze, query_terms
 from lianluo.kb.schemas import ArticleIn, Language
 from lianluo.kb.service import article_service
@@ -58,7 +59,7 @@ def corpus(seed: int, size: int) -> list[tuple[str, str, str, str]]:
 
 
 def reference(docs: dict[str, tuple[str, str, str, str]], query: str, language: str | None):
-    terms = query_terms(query)
+    terms = expand(query_terms(query))
     analyzed = {
         aid: analyze(title, body, cat)
         for aid, (lang, title, cat, body) in docs.items()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from lianluo.models import Event, Tenant
+from lianluo.models import Agent, Event, Tenant
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 11, 10, tzinfo=SHANGHAI)  # day D, local midnight
@@ -62,9 +62,16 @@ class Log:
         score: int | None = None,
         complaint: str | None = None,
         over_the_head: bool = False,
+        skills: dict[str, int] | None = None,
+        region: str | None = None,
+        rated_by: str = "contact.surveyed",
     ) -> None:
         refs = {"queue_id": queue.id, "partner_id": queue.partner_id, "customer_id": customer_id}
         queued: dict[str, Any] = {"channel": channel, "conversation_id": need or f"n-{cid}"}
+        if skills:
+            queued["required_skills"] = skills
+        if region:
+            queued["region"] = region
         if complaint:
             queued["complaint_category"] = complaint
             queued["over_the_head"] = over_the_head
@@ -95,7 +102,7 @@ class Log:
             **refs,
         )
         if score is not None:
-            self.add("contact.surveyed", end + timedelta(minutes=2), cid, payload={"score": score})
+            self.add(rated_by, end + timedelta(minutes=2), cid, payload={"score": score})
 
     def state(self, agent: Any, at: datetime, to: str) -> None:
         self.add(
@@ -122,16 +129,22 @@ def day(session: Session, world: Any) -> Any:
     q1, qp = a.queues["general"], a.queues["p"]
     general, agent_p = a.agents["general"], a.agents["p"]
     x = a.customers["general"].id
+    session.get(Agent, general.id).team = "一组"
+    session.get(Agent, agent_p.id).team = "外包组"
     log.contact("c1", q1, local(9), customer_id=x, need="n1", answer_after_s=10,
-                agent_id=general.id, talk_s=240, hold_s=30, acw_s=30, score=5)  # fmt: skip
+                agent_id=general.id, talk_s=240, hold_s=30, acw_s=30, score=5,
+                skills={"billing": 3}, region="广东")  # fmt: skip
     log.contact("c2", q1, local(9, 5), abandon_after_s=3)
-    log.contact("c3", q1, local(9, 10), customer_id=x, abandon_after_s=60, complaint="billing")
+    log.contact("c3", q1, local(9, 10), customer_id=x, abandon_after_s=60, complaint="billing",
+                skills={"billing": 2, "complaints": 5})  # fmt: skip
     log.contact("c4", q1, local(9, 20), channel="chat", customer_id=x, need="n1",
                 answer_after_s=30, agent_id=general.id, talk_s=100, acw_s=20, transferred=True,
-                score=2, complaint="billing", over_the_head=True)  # fmt: skip
-    log.contact("c5", q1, local(23, 58), answer_after_s=20, agent_id=general.id, talk_s=600)
+                score=2, complaint="billing", over_the_head=True, skills={"billing": 3},
+                region="广东", rated_by="chat.rated")  # fmt: skip
+    log.contact("c5", q1, local(23, 58), answer_after_s=20, agent_id=general.id, talk_s=600,
+                region="北京")  # fmt: skip
     log.contact("c6", qp, local(10), channel="chat", answer_after_s=5, agent_id=agent_p.id,
-                talk_s=60)  # fmt: skip
+                talk_s=60, skills={"english": 5}, region="上海")  # fmt: skip
     log.contact("c7", q1, local(8, days=1), answer_after_s=5, agent_id=general.id, talk_s=50)
     # 23:30 UTC on day D is 07:30 on D+1 in Shanghai
     log.contact("c8", q1, datetime(2026, 11, 10, 23, 30, tzinfo=UTC), answer_after_s=5,

@@ -33,7 +33,9 @@ def supervisor(world: Any, user: str = "supervisor") -> Principal:
 
 
 @pytest.mark.parametrize("grain", ["15min", "60min", "day", "week", "month"])
-@pytest.mark.parametrize("group_by", ["none", "queue", "agent", "partner", "channel"])
+@pytest.mark.parametrize(
+    "group_by", ["none", "queue", "skill", "agent", "team", "partner", "channel", "region"]
+)
 def test_same_report_through_both_paths(
     session: Session, day: Any, grain: str, group_by: str
 ) -> None:
@@ -56,6 +58,9 @@ def test_filters_and_partner_scope_through_both_paths(session: Session, day: Any
         ("supervisor", {"queue_id": day.a.queues["general"].id}),
         ("supervisor", {"channel": "chat"}),
         ("supervisor", {"agent_id": day.a.agents["general"].id}),
+        ("supervisor", {"team": "一组"}),
+        ("supervisor", {"skill": "billing"}),
+        ("supervisor", {"region": "广东"}),
         ("p_admin", {}),
     ]:
         query = ReportQuery(
@@ -82,6 +87,8 @@ def random_events(n_contacts: int, seed: int) -> list[tuple[Any, ...]]:
         payload: dict[str, Any] = {
             "channel": rng.choice(["voice", "chat", "email"]),
             "conversation_id": f"n{rng.randrange(150)}",
+            "required_skills": rng.choice([{}, {"billing": 3}, {"billing": 2, "vip": 6}]),
+            "region": rng.choice(["广东", "北京", ""]),
         }
         if rng.random() < 0.2:
             payload["complaint_category"] = rng.choice(["billing", "network"])
@@ -106,7 +113,8 @@ def random_events(n_contacts: int, seed: int) -> list[tuple[Any, ...]]:
             rows.append((cid, "contact.ended", end, queue, agent, partner, customer, ended))
             if rng.random() < 0.3:
                 score = {"score": rng.choice([1, 2, 3, 4, 5, 7])}
-                rows.append((cid, "contact.surveyed", end, None, None, None, customer, score))
+                kind = rng.choice(["contact.surveyed", "chat.rated", "ticket.rated"])
+                rows.append((cid, kind, end, None, None, None, customer, score))
             if rng.random() < 0.05:  # a late abandonment after the answer: still answered
                 rows.append((cid, "contact.abandoned", end, queue, None, partner, customer, {}))
     rows.sort(key=lambda r: r[2])
@@ -125,13 +133,24 @@ def test_random_month_same_cells(grain: str, tz: str, tmp_path: Path) -> None:
     assert export_events_parquet(rows, path) == len(rows)
     store = AnalyticalStore.from_parquet(path)
     assert store.contacts() == len(facts)
-    for group_by in ("queue", "agent", "channel"):
+    assert store._rollup_level(since, until, grain, tz, params, {}) is not None
+    team_of = {f"a{i}": "一组" if i < 5 else "二组" for i in range(8)}
+    facts = facts.with_teams(team_of)
+    for group_by in ("none", "queue", "skill", "agent", "team", "channel", "region"):
         expected = cell_totals(facts, since, until, grain, group_by, tz, params)
-        assert_same(expected, store.cell_totals(since, until, grain, group_by, tz, params))
-    mask = facts.labels("queue") == "q2"
-    expected = cell_totals(facts, since, until, grain, "agent", tz, params, mask)
-    got = store.cell_totals(since, until, grain, "agent", tz, params, {"queue": "q2"})
-    assert_same(expected, got)
+        got = store.cell_totals(since, until, grain, group_by, tz, params, team_of=team_of)
+        assert_same(expected, got)
+    for column, value in (("queue", "q2"), ("team", "二组"), ("skill", "billing")):
+        mask = facts.labels(column) == value
+        expected = cell_totals(facts, since, until, grain, "agent", tz, params, mask)
+        got = store.cell_totals(
+            since, until, grain, "agent", tz, params, {column: value}, team_of=team_of
+        )
+        assert_same(expected, got)
+    # another FCR window than the roll-ups': the facts are scanned, the figures agree
+    other = KpiParams(fcr_window_s=86_400.0)
+    expected = cell_totals(facts, since, until, grain, "queue", tz, other)
+    assert_same(expected, store.cell_totals(since, until, grain, "queue", tz, other))
 
 
 def test_in_memory_events_equal_parquet(tmp_path: Path) -> None:

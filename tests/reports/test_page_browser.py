@@ -4,12 +4,8 @@ log in, see the chart and table, change a filter and see both change, drill down
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,20 +13,12 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.live_server import BROWSER_MARKS, launch, seeded_sqlite, serve, test_settings
+
 PASSWORD = "reports page password 1"
 TZ = ZoneInfo("Asia/Shanghai")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = BROWSER_MARKS
 
 
 def _seed(session: Session) -> None:
@@ -58,8 +46,12 @@ def _seed(session: Session) -> None:
                     at = (day + timedelta(hours=hour, minutes=10 * k)).astimezone(UTC)
                     cid = f"{channel}-{back}-{hour}-{k}"
                     common = {"tenant_id": tenant.id, "queue_id": queue.id, "contact_id": cid}
+                    queued = {
+                        "channel": channel,
+                        "region": "广东" if channel == "voice" else "北京",
+                    }
                     rows.append(common | {"type": "contact.queued", "occurred_at": at,
-                                          "payload": {"channel": channel}})  # fmt: skip
+                                          "payload": queued})  # fmt: skip
                     if channel == "voice" and k == 3:
                         gone = at + timedelta(seconds=40)
                         rows.append(common | {"type": "contact.abandoned", "occurred_at": gone})
@@ -75,45 +67,18 @@ def _seed(session: Session) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from lianluo.app import create_app
-    from lianluo.config import Settings
-    from lianluo.db import migrate
-    from lianluo.db.engine import make_engine, make_sessionmaker
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('reports-browser') / 'lianluo.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        _seed(session)
-    engine.dispose()
-    settings = Settings(database_url=url, secret_key="browser-test-secret-" + "x" * 20)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    url = seeded_sqlite(tmp_path_factory.mktemp("reports-browser"), _seed)
+    with serve(create_app(test_settings(url))) as base:
+        yield base
 
 
 def test_reports_page_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             errors: list[str] = []
@@ -166,6 +131,14 @@ def test_reports_page_in_chromium(server: str) -> None:
             with page.expect_download() as download:
                 page.locator("#dl-csv").click()
             assert download.value.suggested_filename.endswith(".csv")
+
+            # Grouped by the customers' region (chats only): 北京, drill-down shows it.
+            page.get_by_label("分组").select_option("region")
+            expect(rows).to_have_count(13)
+            expect(rows.first).to_contain_text("北京")
+            rows.first.get_by_role("link").click()
+            expect(contacts).to_have_count(2)
+            expect(contacts.first).to_contain_text("北京")
 
             page.goto(f"{server}/reports?lang=en")
             expect(page.get_by_role("heading", name=re.compile("Reports"))).to_be_visible()

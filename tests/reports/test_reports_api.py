@@ -14,6 +14,10 @@ Day D (2026-11-10, Asia/Shanghai), queue "general" (Q1), service level 20 s, sho
 - c7 D+1 08:00 and c8 D 23:30 UTC (= D+1 07:30 local) answered after 5 s by G, talk 50
 
 G is staffed 08:00–12:00 and 23:00–01:00: 5 hours on D.
+
+Skills (the one required at the highest level), regions (the customer's) and teams (the
+answering agent's): c1 billing/广东, c3 complaints (billing 2, complaints 5), c4 billing/广东
+(its CSAT comes from chat.rated), c5 北京, c6 english/上海; G is in team 一组, P in 外包组.
 """
 
 from __future__ import annotations
@@ -155,6 +159,60 @@ class TestAgentsAndOccupancy:
         assert card["occupancy"] == pytest.approx(1020 / 18_000)
         assert card["adherence"] is None
 
+    def test_adherence_to_a_published_schedule(self, client: Any, day: Any) -> None:
+        agent_id = day.a.agents["general"].id
+        path = f"/api/v1/reports/agents/{agent_id}/scorecard"
+        card = get(client, day, "supervisor", path, date_from=D, date_to=D).json()
+        assert card["adherence"] is None
+        assert "no WFM schedule" in card["adherence_note"]
+
+        def at(hour: int) -> str:
+            return f"{D}T{hour:02d}:00:00+08:00"
+
+        # G is available 08:00-12:00 and offline from 12:00 (until 23:00)
+        plan = [
+            {"agent_id": agent_id, "start": at(8), "end": at(11), "activity": "work"},
+            {"agent_id": agent_id, "start": at(11), "end": at(12), "activity": "lunch"},
+            {"agent_id": agent_id, "start": at(12), "end": at(13), "activity": "work"},
+        ]
+        headers = day.headers(day.a.users["wfm"])
+        r = client.put("/api/v1/wfm/activities", json={"activities": plan}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"agents": 1, "activities": 3}
+        card = get(client, day, "supervisor", path, date_from=D, date_to=D).json()
+        # in adherence 08:00-11:00 only: available at lunch, offline at work: 3 h of 5
+        assert card["adherence"] == pytest.approx(3 / 5)
+        assert card["adherence_note"] == ""
+        # publishing again replaces the plan: work 08:00-13:00, offline for the last hour
+        again = [{"agent_id": agent_id, "start": at(8), "end": at(13), "activity": "work"}]
+        r = client.put("/api/v1/wfm/activities", json={"activities": again}, headers=headers)
+        assert r.status_code == 200, r.text
+        card = get(client, day, "supervisor", path, date_from=D, date_to=D).json()
+        assert card["adherence"] == pytest.approx(4 / 5)
+
+    def test_bad_schedules_are_422(self, client: Any, day: Any) -> None:
+        agent_id = day.a.agents["general"].id
+        headers = day.headers(day.a.users["wfm"])
+        for activities in (
+            [{"agent_id": agent_id, "start": f"{D}T08:00:00+08:00",
+              "end": f"{D}T09:00:00+08:00", "activity": "nap"}],
+            [{"agent_id": agent_id, "start": f"{D}T08:00:00+08:00",
+              "end": f"{D}T10:00:00+08:00", "activity": "work"},
+             {"agent_id": agent_id, "start": f"{D}T09:00:00+08:00",
+              "end": f"{D}T11:00:00+08:00", "activity": "break"}],
+            [{"agent_id": "nobody", "start": f"{D}T08:00:00+08:00",
+              "end": f"{D}T09:00:00+08:00", "activity": "work"}],
+        ):  # fmt: skip
+            r = client.put(
+                "/api/v1/wfm/activities", json={"activities": activities}, headers=headers
+            )
+            assert r.status_code == 422, r.text
+        agent = day.headers(day.a.users["agent"])
+        ok = [{"agent_id": agent_id, "start": f"{D}T08:00:00+08:00",
+               "end": f"{D}T09:00:00+08:00", "activity": "work"}]  # fmt: skip
+        r = client.put("/api/v1/wfm/activities", json={"activities": ok}, headers=agent)
+        assert r.status_code == 403
+
     def test_agent_sees_own_scorecard_only(self, client: Any, day: Any) -> None:
         mine = get(client, day, "agent", "/api/v1/reports/me/scorecard", date_from=D, date_to=D)
         assert mine.status_code == 200, mine.text
@@ -167,6 +225,62 @@ class TestAgentsAndOccupancy:
         assert response.status_code == 403
         assert get(client, day, "agent", "/api/v1/reports/historical", date_from=D,
                    date_to=D).status_code == 403  # fmt: skip
+
+
+class TestSkillTeamRegion:
+    def test_by_skill(self, client: Any, day: Any) -> None:
+        rows = rows_by(report(client, day, group_by="skill"))
+        billing = rows[("2026-11-10T00:00", "billing")]
+        assert (billing["offered"], billing["answered"], billing["csat"]) == (2, 2, 0.5)
+        assert billing["fcr"] == pytest.approx(1 / 2)  # c1 had the repeat c4
+        complaints = rows[("2026-11-10T00:00", "complaints")]
+        assert (complaints["offered"], complaints["abandoned"]) == (1, 1)
+        assert rows[("2026-11-10T00:00", "english")]["offered"] == 1
+        assert rows[("2026-11-10T00:00", None)]["offered"] == 2  # c2, c5: no skill required
+
+    def test_by_team_with_occupancy(self, client: Any, day: Any) -> None:
+        body = report(client, day, group_by="team")
+        rows = rows_by(body)
+        one = rows[("2026-11-10T00:00", "一组")]
+        assert (one["offered"], one["answered"]) == (3, 3)
+        assert one["aht_s"] == pytest.approx(340)
+        assert one["occupancy"] == pytest.approx(1020 / 18_000)  # G's staffed time
+        assert rows[("2026-11-10T00:00", "外包组")]["offered"] == 1
+        assert rows[("2026-11-10T00:00", None)]["offered"] == 2  # never answered
+        assert body["total"]["offered"] == 6
+
+    def test_by_region_and_filters(self, client: Any, day: Any) -> None:
+        rows = rows_by(report(client, day, group_by="region"))
+        guangdong = rows[("2026-11-10T00:00", "广东")]
+        assert (guangdong["offered"], guangdong["surveys"], guangdong["csat"]) == (2, 2, 0.5)
+        assert rows[("2026-11-10T00:00", "北京")]["offered"] == 1
+        assert rows[("2026-11-10T00:00", "上海")]["offered"] == 1
+        assert report(client, day, group_by="none", team="一组")["total"]["offered"] == 3
+        assert report(client, day, group_by="none", skill="billing")["total"]["offered"] == 2
+        assert report(client, day, group_by="none", region="北京")["total"]["answered"] == 1
+
+    @pytest.mark.parametrize(
+        ("param", "value", "expected"),
+        [
+            ("skill", "billing", ["c1", "c4"]),
+            ("team", "一组", ["c1", "c4", "c5"]),
+            ("region", "广东", ["c1", "c4"]),
+        ],
+    )
+    def test_drill_down_by_skill_team_region(
+        self, client: Any, day: Any, param: str, value: str, expected: list[str]
+    ) -> None:
+        body = report(client, day, group_by=param)
+        cell = next(r for r in body["rows"] if r["key"] == value)
+        response = get(
+            client, day, "supervisor", "/api/v1/reports/contacts",
+            since=cell["start"], until=cell["end"], **{param: cell["key"]},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        assert sorted(c["contact_id"] for c in items) == expected
+        assert {c[param] for c in items} == {value}
+        assert len(items) == cell["kpis"]["offered"]
 
 
 class TestDrillDownAndScope:

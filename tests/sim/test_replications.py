@@ -100,3 +100,17 @@ def test_occupancy_per_interval(make_scenario: Any) -> None:
     assert occ[1].mean is None or occ[1].mean == 1.0  # only calls running past the shift
     assert occ[0].mean is not None
     assert 0.0 < occ[0].mean < 1.0
+
+
+def test_dask_cluster_gives_the_same_results_as_serial(make_scenario: Any) -> None:
+    """The cluster path for real, on an in-process Dask cluster (skipped where the optional
+    `distributed` package is not installed: pip install 'lianluo[cluster]')."""
+    distributed = pytest.importorskip("distributed")
+    sc = scenario_from_dict(make_scenario(agents=9, patience_s=120, replications=3))
+    serial = run_replications(sc, workers=1)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        on_cluster = run_replications(sc, cluster=cluster.scheduler_address)
+    assert [r.replication for r in on_cluster] == [0, 1, 2]
+    assert on_cluster == serial

@@ -221,8 +221,9 @@ def test_list_filters_and_sla_colours(
 
     # filter by category
     page.goto(f"{base}/tickets")
-    page.get_by_label("类别").select_option(label="宽带故障")
-    page.get_by_role("button", name="筛选").click()
+    filters = page.get_by_role("form", name="筛选")
+    filters.get_by_label("类别").select_option(label="宽带故障")
+    filters.get_by_role("button", name="筛选").click()
     expect(rows).to_have_count(1)
 
 
@@ -321,3 +322,37 @@ def test_english_and_errors(server: tuple[str, dict[str, str]], browser_page: An
     expect(page.get_by_text("Tiered")).to_be_visible()
     page.goto(f"{base}/tickets/nope")
     expect(page.get_by_role("alert")).to_have_text("Ticket not found")
+
+
+def test_new_ticket_by_hand_from_the_list(
+    server: tuple[str, dict[str, str]], browser_page: Any
+) -> None:
+    """Runs last in this module: it adds a ticket the other tests do not count."""
+    from playwright.sync_api import expect
+
+    base, _ids = server
+    page = browser_page
+    _login(page, base, "/tickets")
+    page.get_by_text("新建工单").first.click()
+    form = page.locator("#new-ticket-form")
+    form.get_by_label("客户（姓名、电话或邮箱）").fill("没有这个人")
+    form.get_by_label("标题").fill("新装宽带一直没人上门")
+    form.get_by_role("button", name="创建工单").click()
+    expect(page.locator("#new-msg")).to_have_text("没有找到这位客户")
+    expect(page).to_have_url(f"{base}/tickets")
+
+    form.get_by_label("客户（姓名、电话或邮箱）").fill("王小明")
+    form.get_by_label("类别").select_option(label="宽带故障")
+    form.get_by_label("优先级").select_option("urgent")
+    form.get_by_label("问题描述").fill("预约了三天，工程师没有来")
+    form.get_by_label("客户（姓名、电话或邮箱）").press("Enter")  # from the keyboard
+    expect(page).to_have_url(re.compile(rf"{re.escape(base)}/tickets/[0-9a-f]+$"))
+    expect(page.get_by_role("heading", name=re.compile("新装宽带一直没人上门"))).to_be_visible()
+    expect(page.locator("body")).to_contain_text("预约了三天，工程师没有来")
+    expect(page.locator("#history li").first).to_have_attribute("data-type", "ticket.created")
+
+    page.goto(f"{base}/tickets?priority=urgent")
+    rows = page.locator("#ticket-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("新装宽带一直没人上门")
+    expect(rows.first).to_contain_text("李座席")  # the creator owns it first (首问)

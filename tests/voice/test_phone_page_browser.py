@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -17,26 +16,19 @@ from typing import Any
 
 import pytest
 
-from tests.channels.voice.sipp_runner import free_udp_port, sipp_args
+from tests.channels.voice.sipp_runner import SCENARIOS, free_udp_port, sipp_args
+from tests.live_server import BROWSER_MARKS, launch, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path("/tmp/voice-phone-page.png")
 PASSWORD = "phone page password 1"
 FLOWS = Path(__file__).parents[1] / "channels/voice/flows"
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+    *BROWSER_MARKS,
     pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed"),
     pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed"),
     pytest.mark.timeout(180),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(url: str) -> dict[str, str]:
@@ -66,7 +58,15 @@ def _seed(url: str) -> dict[str, str]:
             tenant_id=tenant.id, name="王贵宾", value_tier="gold", churn_risk=0.82,
             tags=["宽带", "VIP"], search_text="王贵宾 8613800138000",
         )  # fmt: skip
-        session.add_all([agent, customer])
+        # a second agent, who works from the desk (/desk) in the desk test
+        desk_user = User(
+            tenant_id=tenant.id, username="agent2", display_name="座席二",
+            password_hash=hash_password(PASSWORD), roles=["agent"],
+        )  # fmt: skip
+        session.add(desk_user)
+        session.flush()
+        desk_agent = Agent(tenant_id=tenant.id, user_id=desk_user.id, capacity={"voice": 1})
+        session.add_all([agent, customer, desk_agent])
         session.flush()
         session.add(
             Identity(
@@ -82,6 +82,12 @@ def _seed(url: str) -> dict[str, str]:
                 ha1=digest_ha1("1001", "lianluo", "s3cret"),
             )
         )  # fmt: skip
+        session.add(
+            VoicePhone(
+                tenant_id=tenant.id, agent_id=desk_agent.id, sip_user="1002", realm="lianluo",
+                ha1=digest_ha1("1002", "lianluo", "s3cret"),
+            )
+        )  # fmt: skip
         session.commit()
         ids = {"tenant": tenant.id, "service_user": service_user.id}
     engine.dispose()
@@ -90,8 +96,6 @@ def _seed(url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    import uvicorn
-
     from lianluo.app import create_app
     from lianluo.config import Settings
     from lianluo.db import migrate
@@ -101,24 +105,11 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     migrate.upgrade(url)
     ids = _seed(url)
     settings = Settings(database_url=url, secret_key="voice-browser-secret-" + "x" * 20)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    voice = VoiceThread(url, ids, work)
-    voice.start()
-    yield {"base": f"http://127.0.0.1:{port}", "voice": voice, "work": work}
-    voice.stop()
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings), ws="auto") as base:
+        voice = VoiceThread(url, ids, work)
+        voice.start()
+        yield {"base": base, "voice": voice, "work": work}
+        voice.stop()
 
 
 class VoiceThread:
@@ -193,10 +184,7 @@ def test_the_phone_page_pops_the_caller(center: dict[str, Any]) -> None:
     assert registered.returncode == 0, registered.stdout[-2000:]
     caller: subprocess.Popen[bytes] | None = None
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             errors: list[str] = []
@@ -232,6 +220,87 @@ def test_the_phone_page_pops_the_caller(center: dict[str, Any]) -> None:
             assert page.evaluate("document.documentElement.scrollWidth") <= 1366
             assert not errors, errors
             assert not outside, outside
+        finally:
+            browser.close()
+            if caller is not None:
+                out, _ = caller.communicate(timeout=60)
+                assert caller.returncode == 0, out.decode(errors="replace")[-2000:]
+            agent_out, _ = agent_phone.communicate(timeout=60)
+    assert agent_phone.returncode == 0, agent_out.decode(errors="replace")[-2000:]
+
+
+def test_the_desk_pops_the_call_and_controls_it(center: dict[str, Any]) -> None:
+    """The agent desk (/desk): while a real SIPp call rings the agent's registered phone the
+    desk shows the caller's 360 view; on the call the agent holds (the phone gets a re-INVITE
+    with a=inactive, checked by SIPp), resumes (a=sendrecv), hangs up (both SIP legs get a
+    BYE) and saves the wrap-up, all from the desk's buttons."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, voice, work = center["base"], center["voice"], center["work"]
+    phone_port = free_udp_port()
+    agent_phone = subprocess.Popen(
+        sipp_args("agent_hold.xml", None, local_port=phone_port, timeout_s=90),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=work,
+    )  # fmt: skip
+    time.sleep(0.5)
+    # agent_register.xml authenticates as 1001: the same scenario, as the desk agent's phone
+    register = work / "agent_register_1002.xml"
+    register.write_text(
+        (SCENARIOS / "agent_register.xml").read_text().replace("username=1001", "username=1002")
+    )
+    registered = subprocess.run(
+        sipp_args(
+            str(register), voice.port, timeout_s=20,
+            extra=["-key", "user", "1002", "-key", "phone_port", str(phone_port)],
+        ),
+        capture_output=True, text=True, cwd=work, check=False,
+    )  # fmt: skip
+    assert registered.returncode == 0, registered.stdout[-2000:]
+    caller: subprocess.Popen[bytes] | None = None
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{base}/desk")
+            page.get_by_label("用户名").fill("agent2")
+            page.get_by_label("密码").fill(PASSWORD)
+            page.get_by_label("密码").press("Enter")
+            expect(page).to_have_url(f"{base}/desk")
+            page.locator("#state-select").select_option("available")
+            page.locator("#state-form button[type=submit]").click()
+            expect(page.locator("#my-state")).to_have_attribute("data-state", "available")
+            expect(page.locator("#call")).to_be_hidden()
+
+            caller = subprocess.Popen(
+                sipp_args("caller_until_bye.xml", voice.port, timeout_s=80),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=work,
+            )  # fmt: skip
+            # the screen pop, while the phone rings
+            expect(page.locator("#call")).to_be_visible(timeout=15_000)
+            expect(page.locator("#call-state")).to_have_text("来电振铃")
+            expect(page.locator("#call-name")).to_have_text("王贵宾")
+            expect(page.locator("#call-caller")).to_have_text("13800138000")
+            expect(page.locator("#call-tier")).to_have_text("gold")
+            expect(page.locator("#call-churn")).to_have_text("82%")
+            expect(page.locator("#call-path")).to_contain_text("greet → who → tier → vip")
+            expect(page.locator("#call-controls")).to_be_hidden()  # answered on the phone
+            page.screenshot(path="/tmp/voice-desk-pop.png", full_page=True)
+            # answered on the phone: the controls
+            expect(page.locator("#call-state")).to_have_text("通话中", timeout=15_000)
+            page.get_by_role("button", name="保持").click()
+            expect(page.locator("#call-state")).to_have_text("保持中")
+            time.sleep(1.5)  # the worker carries it out (its safety poll: another bus)
+            page.get_by_role("button", name="恢复通话").click()
+            expect(page.locator("#call-state")).to_have_text("通话中")
+            time.sleep(1.5)
+            page.get_by_role("button", name="挂断").click()
+            expect(page.locator("#call-state")).to_have_text("话后处理")
+            expect(page.locator("#call-wrap")).to_be_visible()
+            page.locator("#call-wrap button[type=submit]").click()
+            expect(page.locator("#call")).to_be_hidden(timeout=10_000)
+            assert not errors, errors
         finally:
             browser.close()
             if caller is not None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,22 +15,13 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from lianluo.domain.wfm import staffing
+from tests.live_server import BROWSER_MARKS, launch, seeded_sqlite, serve, test_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path("/tmp/wfm-page.png")
 PASSWORD = "wfm page password 1"
 TZ = ZoneInfo("Asia/Shanghai")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = BROWSER_MARKS
 
 
 def _seed(session: Session) -> None:
@@ -111,45 +99,18 @@ def _seed(session: Session) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from lianluo.app import create_app
-    from lianluo.config import Settings
-    from lianluo.db import migrate
-    from lianluo.db.engine import make_engine, make_sessionmaker
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('wfm-browser') / 'lianluo.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        _seed(session)
-    engine.dispose()
-    settings = Settings(database_url=url, secret_key="browser-test-secret-" + "x" * 20)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    url = seeded_sqlite(tmp_path_factory.mktemp("wfm-browser"), _seed)
+    with serve(create_app(test_settings(url))) as base:
+        yield base
 
 
 def test_wfm_page_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             errors: list[str] = []

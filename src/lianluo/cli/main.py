@@ -199,6 +199,10 @@ def _run_server(host: str, port: int, workers: int) -> None:
         log_level=get_settings().log_level,
         proxy_headers=False,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
+        # uvicorn kills a worker that does not answer its health ping within 5 s; a worker
+        # still importing the app on a loaded 2-core machine can take longer, and the
+        # supervisor then kills and restarts workers in a loop, serving nothing.
+        timeout_worker_healthcheck=60,
     )
 
 

@@ -19,13 +19,18 @@ def _context(tenant: str, username: str):  # type: ignore[no-untyped-def]
     from lianluo.auth.principal import Principal
     from lianluo.config import get_settings
     from lianluo.db.engine import make_engine, make_sessionmaker
-    from lianluo.events.service import install_publisher
+    from lianluo.events.service import BUS_KEY, install_publisher
     from lianluo.models import Tenant, User
+    from lianluo.runtime.bus import EventBus
     from lianluo.runtime.router import RoutingRuntime
     from lianluo.voice.service import VoiceService
 
     settings = get_settings()
     sessions = make_sessionmaker(make_engine(settings.database_url))
+    # the worker's own routing (a caller queued, an agent answering) is published here after
+    # commit, so waiting calls wake at once instead of polling
+    bus = EventBus()
+    sessions.configure(info={BUS_KEY: bus})
     install_publisher(sessions)
     with sessions() as session:
         row = session.execute(
@@ -39,7 +44,7 @@ def _context(tenant: str, username: str):  # type: ignore[no-untyped-def]
         principal = Principal(
             user.id, tenant_row.id, user.partner_id, frozenset(user.roles), username=username
         )
-    return sessions, VoiceService(sessions, RoutingRuntime(sessions)), principal
+    return sessions, VoiceService(sessions, RoutingRuntime(sessions)), principal, bus
 
 
 @app.command("serve")
@@ -47,7 +52,7 @@ def serve(
     tenant: str = typer.Option(..., help="tenant slug this worker answers for"),
     user: str = typer.Option(..., help="the service user the worker acts as (role agent/admin)"),
     host: str = typer.Option("127.0.0.1", help="address for SIP and RTP"),
-    port: int = typer.Option(5070, help="SIP UDP port"),
+    port: int = typer.Option(5070, help="SIP port (UDP and TCP)"),
     flows: Path = typer.Option(None, help="directory of flow YAML files and numbers.yaml"),
     recordings: Path = typer.Option(Path("recordings"), help="where call recordings go"),
     prompts: Path = typer.Option(Path("prompt-cache"), help="synthesised prompts cache"),
@@ -62,10 +67,10 @@ def serve(
         load_flows,
     )
     from lianluo.channels.voice.prompts import PromptCache
-    from lianluo.channels.voice.server import install_uvloop
+    from lianluo.channels.voice.server import install_uvloop, tune_gc
 
     directory = flows or FLOWS_DIR
-    _, service, principal = _context(tenant, user)
+    _, service, principal, bus = _context(tenant, user)
     proxy = None
     if agent_proxy:
         proxy_host, _, proxy_port = agent_proxy.rpartition(":")
@@ -78,8 +83,13 @@ def serve(
             platform, load_flows(directory), NumberMap.load(directory / "numbers.yaml"),
             PromptCache(prompts), recordings, host=host, agent_proxy=proxy,
         )  # fmt: skip
+        bus.subscribe(voice.on_event)
         await voice.start(port)
-        console.print(f"voice worker on udp:{host}:{voice.endpoint.port} (uvloop: {uvloop})")
+        tune_gc()  # after the prompts are synthesised and cached
+        console.print(
+            f"voice worker on udp+tcp:{host}:{voice.endpoint.port} (uvloop: {uvloop}, "
+            f"media clock: {voice.endpoint.clock.timer})"
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -109,7 +119,7 @@ def phone(
 
     from lianluo.models import Agent
 
-    sessions, service, principal = _context(tenant, agent_user)
+    sessions, service, principal, _ = _context(tenant, agent_user)
     with sessions() as session:
         agent = session.execute(
             select(Agent).where(

@@ -100,6 +100,8 @@ class ContactService:
                     "direction": "inbound",
                     "priority": contact.priority,
                     "conversation_id": conversation.id,
+                    "required_skills": dict(data.skills),
+                    "region": customer.region,
                 },
             )
             request = rt.ContactRequest(

@@ -200,10 +200,7 @@ class CustomerService:
         )
         if document is None:
             raise NotFound.of("customer", customer_id)
-        event_service.audit(
-            session, principal, "customer.viewed_360", customer_id=customer_id, read_only=True
-        )
-        return document
+        return document  # audited by the same statement
 
     def view_360(
         self,

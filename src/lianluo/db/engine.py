@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -28,9 +29,33 @@ def make_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Engine
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
-        database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **kwargs
-    )
+    engine = create_engine(database_url, pool_size=pool_size, max_overflow=pool_size, **kwargs)
+    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkin", _mark_used)
+    return engine
+
+
+# A connection back in the pool within the last few seconds is alive: pinging it on every
+# checkout (pool_pre_ping) cost a round trip per request. One idle for longer (a database
+# restart, a firewall's idle timeout) is pinged first and replaced when the ping fails.
+IDLE_PING_S = 5.0
+
+
+def _mark_used(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["returned_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if time.monotonic() - record.info.get("returned_at", 0.0) < IDLE_PING_S:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # the driver's own "connection is gone", whatever its class
+        raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1342,6 +1342,8 @@ class _DemoBuilder:
                 "direction": spec.direction,
                 "priority": contact["priority"],
                 "conversation_id": plan["conversation_id"],
+                "required_skills": dict(spec.required_skills),
+                "region": customer.region,
             },
         )
         messages: list[dict[str, Any]] = []
@@ -1514,6 +1516,7 @@ class _DemoBuilder:
             notes=self.note(spec.topic, customer.language) if channel == "voice" else "",
         )
         talk_end = ended_at - timedelta(seconds=acw_s)
+        surveyed = False
         if channel == "chat":
             messages = self.chat_messages(
                 plan, contact_id, customer, last_agent, queued_at, answer_at, talk_end=talk_end
@@ -1523,6 +1526,7 @@ class _DemoBuilder:
                 plan, contact_id, customer, last_agent, queued_at, talk_end
             )
         elif rng.random() < 0.3:  # satisfaction survey by SMS after the call
+            surveyed = True
             text = (
                 "Thank you for calling. Reply 1-5 to rate our service."
                 if customer.language == "en"
@@ -1550,7 +1554,39 @@ class _DemoBuilder:
                 "legs": len(legs),
             },
         )
+        self.rating(contact_id, channel, surveyed, wait_s, ended_at, last_agent.id, base_event)
         return {"contact": contact, "legs": legs, "messages": messages}
+
+    def rating(
+        self,
+        contact_id: str,
+        channel: str,
+        surveyed: bool,
+        wait_s: float,
+        ended_at: datetime,
+        agent_id: str,
+        refs: Mapping[str, Any],
+    ) -> None:
+        """The customer's answer (CSAT 1-5): 60 % of the SMS surveys after a call are answered
+        (contact.surveyed), 40 % of chats are rated in the widget (chat.rated); long waits
+        make unhappier customers. A random stream of its own, so the rest of the demo stays as
+        it was."""
+        rng = random.Random(f"csat-{contact_id}")
+        if channel == "chat":
+            kind, at, answered = "chat.rated", ended_at, rng.random() < 0.4
+        elif surveyed:
+            kind, at, answered = (
+                "contact.surveyed",
+                ended_at + timedelta(minutes=5),
+                (rng.random() < 0.6),
+            )
+        else:
+            return
+        if not answered or at > self.now:
+            return
+        weights = (4, 6, 12, 38, 40) if wait_s < 60 else (12, 14, 24, 30, 20)
+        score = rng.choices((1, 2, 3, 4, 5), weights=weights)[0]
+        self.event(kind, at, {**refs, "agent_id": agent_id}, {"score": score})
 
     def note(self, topic: str, language: str) -> str:
         return self.fill(self.rng.choice(self.scripts["topics"][topic]["notes"]), language)

@@ -1,29 +1,26 @@
 """Every query of the knowledge base, scoped by tenant. The search index (kb_documents,
-kb_postings) is ours, so BM25 ranks the same on SQLite and PostgreSQL: SQL picks candidates
-with the formula of domain/kb/bm25.py, which then scores them exactly."""
+kb_term_postings) is ours, so BM25 ranks the same on SQLite and PostgreSQL: the database keeps
+one packed posting list per term and domain/kb/postings.py scores them."""
 
 from __future__ import annotations
 
+import secrets
+import threading
+from array import array
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Float, and_, bindparam, case, delete, func, insert, select, update
+import numpy as np
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
 from lianluo.customers.repository import partner_queue_ids
-from lianluo.domain.kb.bm25 import (
-    K1,
-    TITLE_BOOST,
-    B,
-    CorpusStats,
-    Posting,
-    bm25_scores,
-    idf,
-    rank,
-    weighted_length,
-)
+from lianluo.domain.kb import postings
+from lianluo.domain.kb.bm25 import rank, weighted_length
 from lianluo.domain.kb.tokenize import Analyzed
 from lianluo.models import (
     Contact,
@@ -33,14 +30,18 @@ from lianluo.models import (
     KbContributor,
     KbDocument,
     KbFeedback,
+    KbIndexHead,
     KbIndexStats,
-    KbPosting,
+    KbTermPostings,
     Message,
 )
 
-# SQL returns this many candidates beyond the page, so that float noise between backends at
-# the boundary cannot change which documents the exact scoring sees.
+# Candidates taken by score beyond the page, so that equal scores cut at the boundary are
+# still ordered by article id as `rank` orders them.
 CANDIDATE_SLACK = 20
+LOAD_CHUNK = 2000
+POSTING_CACHE_BYTES = 256 * 1024 * 1024
+TERM_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,36 +253,96 @@ class ConversationRepository:
         return conversation, list(reversed(list(bodies)))
 
 
+@dataclass(frozen=True, slots=True)
+class IndexedDocument:
+    """An article to put into the index in bulk (`SearchIndexRepository.load`)."""
+
+    article_id: str
+    language: str
+    analyzed: Analyzed
+
+
+class PostingCache:
+    """Decoded posting lists kept in the process, keyed by their random revision: a list read
+    again is only checked (one small query), not fetched and decoded again; any write, in any
+    process, gives the row a new revision, and a rolled-back write's revision never comes
+    back. Least recently used lists go first beyond `budget_bytes`."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self._lists: OrderedDict[tuple[str, str, str, int], postings.Records] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[tuple[str, str, str, int]]) -> list[postings.Records | None]:
+        with self._lock:
+            found = []
+            for key in keys:
+                records = self._lists.get(key)
+                if records is not None:
+                    self._lists.move_to_end(key)
+                found.append(records)
+            return found
+
+    def put(self, key: tuple[str, str, str, int], records: postings.Records) -> None:
+        with self._lock:
+            if key in self._lists:
+                return
+            self._lists[key] = records
+            self._bytes += records.nbytes
+            while self._bytes > self.budget_bytes and len(self._lists) > 1:
+                _key, dropped = self._lists.popitem(last=False)
+                self._bytes -= dropped.nbytes
+
+
+posting_cache = PostingCache(POSTING_CACHE_BYTES)
+
+
 class SearchIndexRepository:
+    """The inverted index: one row of packed postings per (tenant, term, language)."""
+
     def replace(
         self, session: Session, tenant_id: str, article_id: str, language: str, doc: Analyzed
     ) -> None:
         """Index the published version of an article in place of what was indexed before."""
+        self._lock(session, tenant_id)
         self.remove(session, article_id)
+        doc_no = self._next_doc_numbers(session, tenant_id, 1)
+        terms = sorted(doc.terms())
         session.execute(
             insert(KbDocument).values(
                 article_id=article_id,
                 tenant_id=tenant_id,
                 language=language,
+                doc_no=doc_no,
                 title_length=doc.title_length,
                 body_length=doc.body_length,
+                terms="\n".join(terms),
             )
         )
         self._count(
             session, tenant_id, language, 1, weighted_length(doc.title_length, doc.body_length)
         )
-        rows = [
-            {
-                "article_id": article_id,
-                "term": term,
-                "tenant_id": tenant_id,
-                "body_tf": doc.body_tf.get(term, 0),
-                "title_tf": doc.title_tf.get(term, 0),
-            }
-            for term in sorted(doc.terms())
-        ]
-        if rows:
-            session.execute(insert(KbPosting), rows)
+        if not terms:
+            return
+        existing = self._lists(session, tenant_id, language, terms)
+        inserts, updates = [], []
+        for term in terms:
+            record = postings.records(
+                [
+                    (
+                        doc_no,
+                        doc.body_tf.get(term, 0),
+                        doc.title_tf.get(term, 0),
+                        doc.title_length,
+                        doc.body_length,
+                    )
+                ]
+            )
+            data = postings.add(existing.get(term), record)
+            row = {"b_term": term, "b_documents": postings.count(data), "b_postings": data}
+            (updates if term in existing else inserts).append(row)
+        self._write(session, tenant_id, language, inserts, updates)
 
     def remove(self, session: Session, article_id: str) -> None:
         indexed = session.execute(
@@ -289,11 +350,172 @@ class SearchIndexRepository:
         ).scalar_one_or_none()
         if indexed is None:
             return
+        tenant_id, language, doc_no = indexed.tenant_id, indexed.language, indexed.doc_no
+        self._lock(session, tenant_id)
         length = weighted_length(indexed.title_length, indexed.body_length)
-        self._count(session, indexed.tenant_id, indexed.language, -1, -length)
-        session.execute(delete(KbPosting).where(KbPosting.article_id == article_id))
+        self._count(session, tenant_id, language, -1, -length)
+        terms = [t for t in indexed.terms.split("\n") if t]
         session.execute(delete(KbDocument).where(KbDocument.article_id == article_id))
         session.expunge(indexed)
+        existing = self._lists(session, tenant_id, language, terms)
+        updates, emptied = [], []
+        for term, data in existing.items():
+            left = postings.remove(data, doc_no)
+            if left:
+                updates.append(
+                    {"b_term": term, "b_documents": postings.count(left), "b_postings": left}
+                )
+            else:
+                emptied.append(term)
+        self._write(session, tenant_id, language, [], updates)
+        if emptied:
+            session.execute(
+                delete(KbTermPostings).where(
+                    KbTermPostings.tenant_id == tenant_id,
+                    KbTermPostings.language == language,
+                    KbTermPostings.term.in_(emptied),
+                )
+            )
+
+    def load(self, session: Session, tenant_id: str, documents: Sequence[IndexedDocument]) -> None:
+        """Index many articles at once into a tenant's empty index (seeding, re-indexing):
+        each posting list is written once instead of once per article."""
+        self._lock(session, tenant_id)
+        first = self._next_doc_numbers(session, tenant_id, len(documents))
+        keys: dict[tuple[str, str], int] = {}
+        columns = [array("q") for _ in range(6)]  # key, doc, body, title, tl, bl
+        key_of, doc_of, body_of, title_of, tl_of, bl_of = columns
+        rows, lengths = [], {}
+        for doc_no, document in enumerate(documents, start=first):
+            doc, language = document.analyzed, document.language
+            terms = sorted(doc.terms())
+            rows.append(
+                {
+                    "article_id": document.article_id,
+                    "tenant_id": tenant_id,
+                    "language": language,
+                    "doc_no": doc_no,
+                    "title_length": doc.title_length,
+                    "body_length": doc.body_length,
+                    "terms": "\n".join(terms),
+                }
+            )
+            n, total = lengths.get(language, (0, 0.0))
+            lengths[language] = (n + 1, total + weighted_length(doc.title_length, doc.body_length))
+            key_of.extend(keys.setdefault((language, t), len(keys)) for t in terms)
+            doc_of.extend(repeat(doc_no, len(terms)))
+            body_of.extend(doc.body_tf.get(t, 0) for t in terms)
+            title_of.extend(doc.title_tf.get(t, 0) for t in terms)
+            tl_of.extend(repeat(doc.title_length, len(terms)))
+            bl_of.extend(repeat(doc.body_length, len(terms)))
+        for start in range(0, len(rows), LOAD_CHUNK):
+            session.execute(insert(KbDocument), rows[start : start + LOAD_CHUNK])
+        for language, (n, total) in sorted(lengths.items()):
+            self._count(session, tenant_id, language, n, total)
+        batch: list[dict[str, Any]] = []
+        for (language, term), data in zip(
+            keys, postings.group(*(np.frombuffer(c, dtype=np.int64) for c in columns)), strict=True
+        ):
+            batch.append(
+                {
+                    "tenant_id": tenant_id,
+                    "term": term,
+                    "language": language,
+                    "documents": postings.count(data),
+                    "revision": secrets.randbits(62),
+                    "postings": data,
+                }
+            )
+            if len(batch) == LOAD_CHUNK:
+                session.execute(insert(KbTermPostings), batch)
+                batch = []
+        if batch:
+            session.execute(insert(KbTermPostings), batch)
+
+    def _lock(self, session: Session, tenant_id: str) -> None:
+        """Take the tenant's index-writer lock (its head row), creating the row if needed."""
+        key = ("kb_index_locked", tenant_id)
+        if session.info.get(key):
+            return
+        head = session.execute(
+            select(KbIndexHead.tenant_id)
+            .where(KbIndexHead.tenant_id == tenant_id)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            session.execute(insert(KbIndexHead).values(tenant_id=tenant_id, next_doc_no=1))
+            session.execute(
+                select(KbIndexHead.tenant_id)
+                .where(KbIndexHead.tenant_id == tenant_id)
+                .with_for_update()
+            )
+        session.info[key] = True
+
+    def _next_doc_numbers(self, session: Session, tenant_id: str, count: int) -> int:
+        first = session.execute(
+            select(KbIndexHead.next_doc_no).where(KbIndexHead.tenant_id == tenant_id)
+        ).scalar_one()
+        session.execute(
+            update(KbIndexHead)
+            .where(KbIndexHead.tenant_id == tenant_id)
+            .values(next_doc_no=first + count)
+        )
+        return int(first)
+
+    def _lists(
+        self, session: Session, tenant_id: str, language: str, terms: Sequence[str]
+    ) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(terms), TERM_CHUNK):
+            rows = session.execute(
+                select(KbTermPostings.term, KbTermPostings.postings).where(
+                    KbTermPostings.tenant_id == tenant_id,
+                    KbTermPostings.language == language,
+                    KbTermPostings.term.in_(list(terms[start : start + TERM_CHUNK])),
+                )
+            )
+            found.update({term: bytes(data) for term, data in rows})
+        return found
+
+    def _write(
+        self,
+        session: Session,
+        tenant_id: str,
+        language: str,
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+    ) -> None:
+        if inserts:
+            session.execute(
+                insert(KbTermPostings),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "language": language,
+                        "term": row["b_term"],
+                        "documents": row["b_documents"],
+                        "revision": secrets.randbits(62),
+                        "postings": row["b_postings"],
+                    }
+                    for row in inserts
+                ],
+            )
+        if updates:
+            table = KbTermPostings.__table__
+            session.execute(
+                update(table)
+                .where(
+                    table.c.tenant_id == tenant_id,
+                    table.c.language == language,
+                    table.c.term == bindparam("b_term"),
+                )
+                .values(
+                    documents=bindparam("b_documents"),
+                    revision=bindparam("b_revision"),
+                    postings=bindparam("b_postings"),
+                ),
+                [row | {"b_revision": secrets.randbits(62)} for row in updates],
+            )
 
     def _count(
         self, session: Session, tenant_id: str, language: str, documents: int, length: float
@@ -336,74 +558,61 @@ class SearchIndexRepository:
         """BM25 over the tenant's published articles: (the page of hits, how many match)."""
         if not terms:
             return [], 0
-        doc_scope: list[Any] = [KbDocument.tenant_id == tenant_id]
-        if language:
-            doc_scope.append(KbDocument.language == language)
         documents, length_sum = self.stats(session, tenant_id, language)
         if documents <= 0:
             return [], 0
-        average_length = length_sum / documents
-        joined = and_(KbPosting.article_id == KbDocument.article_id, *doc_scope)
-        df_query = select(KbPosting.term, func.count()).where(
-            KbPosting.tenant_id == tenant_id, KbPosting.term.in_(list(terms))
-        )
-        if language:  # only then is the join needed: the index covers (tenant, term)
-            df_query = df_query.join(KbDocument, joined)
-        df_rows = session.execute(df_query.group_by(KbPosting.term)).all()
-        document_frequency = {term: int(n) for term, n in df_rows}
-        if not document_frequency:
-            return [], 0
-        stats = CorpusStats(documents, average_length, document_frequency)
-
-        # Candidates: the same BM25 in SQL (floats bound as parameters, so no integer
-        # division on either backend), then the exact score in Python.
-        idf_of = case(
-            *(
-                (KbPosting.term == term, bindparam(f"idf_{i}", idf(documents, df), Float))
-                for i, (term, df) in enumerate(sorted(document_frequency.items()))
-            ),
-            else_=0.0,
-        )
-        frequency = KbPosting.body_tf + bindparam("boost", TITLE_BOOST, Float) * KbPosting.title_tf
-        norm = bindparam("k1_1_b", K1 * (1 - B), Float) + bindparam(
-            "k1_b_avg", K1 * B / average_length, Float
-        ) * (
-            KbDocument.body_length
-            + bindparam("boost2", TITLE_BOOST, Float) * KbDocument.title_length
-        )
-        score = func.sum(idf_of * frequency * (K1 + 1.0) / (frequency + norm)).label("score")
-        candidates = session.execute(
-            select(KbPosting.article_id, score, func.count().over().label("total"))
-            .join(KbDocument, joined)
-            .where(KbPosting.tenant_id == tenant_id, KbPosting.term.in_(list(document_frequency)))
-            .group_by(KbPosting.article_id)
-            .order_by(score.desc(), KbPosting.article_id)
-            .limit(offset + limit + CANDIDATE_SLACK)
+        scope = [KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(list(terms))]
+        if language:
+            scope.append(KbTermPostings.language == language)
+        current = session.execute(
+            select(KbTermPostings.term, KbTermPostings.language, KbTermPostings.revision)
+            .where(*scope)
+            .order_by(KbTermPostings.language)
         ).all()
-        if not candidates:
+        keys = [(tenant_id, lang, term, int(revision)) for term, lang, revision in current]
+        decoded = posting_cache.get_many(keys)
+        missing = sorted(
+            {key[2] for key, found in zip(keys, decoded, strict=True) if found is None}
+        )
+        if missing:
+            fetched = session.execute(
+                select(
+                    KbTermPostings.term,
+                    KbTermPostings.language,
+                    KbTermPostings.revision,
+                    KbTermPostings.postings,
+                ).where(KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(missing))
+            ).all()
+            # A list rewritten by a commit between the two reads is taken as the second read
+            # found it (the newer one); a list deleted meanwhile drops out of the search.
+            newest: dict[tuple[str, str], postings.Records] = {}
+            for term, lang, revision, data in fetched:
+                records = postings.decode(bytes(data))
+                posting_cache.put((tenant_id, lang, term, int(revision)), records)
+                newest[(term, lang)] = records
+            decoded = [
+                found if found is not None else newest.get((key[2], key[1]))
+                for key, found in zip(keys, decoded, strict=True)
+            ]
+        by_term: dict[str, list[postings.Records]] = {}
+        for key, records in zip(keys, decoded, strict=True):
+            if records is not None:
+                by_term.setdefault(key[2], []).append(records)
+        if not by_term:
             return [], 0
-        total = int(candidates[0].total)
-        ids = [row.article_id for row in candidates]
-        postings = session.execute(
-            select(
-                KbPosting.article_id,
-                KbPosting.term,
-                KbPosting.body_tf,
-                KbPosting.title_tf,
-                KbDocument.title_length,
-                KbDocument.body_length,
+        doc_nos, scores = postings.score(
+            [by_term[t] for t in terms if t in by_term], documents, length_sum / documents
+        )
+        total = len(doc_nos)
+        chosen = postings.top(scores, offset + limit + CANDIDATE_SLACK)
+        candidates = {int(doc_nos[i]): float(scores[i]) for i in chosen}
+        articles = session.execute(
+            select(KbDocument.doc_no, KbDocument.article_id).where(
+                KbDocument.tenant_id == tenant_id, KbDocument.doc_no.in_(list(candidates))
             )
-            .join(KbDocument, KbDocument.article_id == KbPosting.article_id)
-            .where(KbPosting.article_id.in_(ids), KbPosting.term.in_(list(document_frequency)))
         ).all()
-        lengths = {p.article_id: weighted_length(p.title_length, p.body_length) for p in postings}
-        scores = bm25_scores(
-            (Posting(p.article_id, p.term, p.body_tf, p.title_tf) for p in postings),
-            lengths,
-            stats,
-        )
-        ranked = rank(scores)[offset : offset + limit]
-        return [Ranked(article_id, score) for article_id, score in ranked], total
+        ranked = rank({article_id: candidates[doc_no] for doc_no, article_id in articles})
+        return [Ranked(a, s) for a, s in ranked[offset : offset + limit]], total
 
     def indexed(self, session: Session, tenant_id: str) -> int:
         return session.execute(

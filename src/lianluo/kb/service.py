@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from lianluo.auth.principal import FLOOR_READERS, Principal
 from lianluo.db.base import utcnow
 from lianluo.domain.kb.snippet import plain_text, snippet
+from lianluo.domain.kb.synonyms import expand
 from lianluo.domain.kb.tokenize import analyze, query_terms, tokenize
 from lianluo.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lianluo.events.service import event_service
@@ -309,7 +310,7 @@ class ArticleService:
         limit: int,
     ) -> tuple[list[SearchHit], int, list[str]]:
         principal.require(KB_READERS, "searching the knowledge base")
-        terms = query_terms(text)
+        terms = expand(query_terms(text))
         return (*self._hits(session, principal, terms, language, offset, limit), terms)
 
     def suggest(
@@ -341,7 +342,7 @@ class ArticleService:
             )
             text = "\n".join([conversation.subject, *bodies])
         counts = Counter(tokenize(text or ""))
-        terms = [t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)]
+        terms = expand([t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)])
         hits, _total = self._hits(session, principal, terms, language, 0, limit)
         return hits, terms
 

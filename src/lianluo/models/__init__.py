@@ -10,13 +10,14 @@ from lianluo.models.identity import Identity, IdentityKind
 from lianluo.models.kb_article import KbArticle, KbArticleVersion
 from lianluo.models.kb_contributor import KbContributor
 from lianluo.models.kb_feedback import KbFeedback
-from lianluo.models.kb_index import KbDocument, KbIndexStats, KbPosting
+from lianluo.models.kb_index import KbDocument, KbIndexHead, KbIndexStats, KbTermPostings
 from lianluo.models.leg import Leg
 from lianluo.models.message import Message
 from lianluo.models.partner import Partner
 from lianluo.models.queue import Queue
 from lianluo.models.routing_state import RoutingState
 from lianluo.models.saved_report import SavedReport
+from lianluo.models.schedule_activity import ScheduleActivity
 from lianluo.models.skill import Skill
 from lianluo.models.tenant import Tenant
 from lianluo.models.ticket import Ticket
@@ -24,6 +25,7 @@ from lianluo.models.ticket_category import TicketCategory
 from lianluo.models.ticket_entry import TicketAttachment, TicketEntry, TicketFollowUp
 from lianluo.models.ticket_settings import TicketSettings
 from lianluo.models.user import Role, User
+from lianluo.models.voice_control import VoiceControl
 from lianluo.models.voice_phone import VoicePhone
 
 __all__ = [
@@ -43,9 +45,10 @@ __all__ = [
     "KbArticleVersion",
     "KbContributor",
     "KbDocument",
+    "KbIndexHead",
     "KbFeedback",
     "KbIndexStats",
-    "KbPosting",
+    "KbTermPostings",
     "Leg",
     "Message",
     "Partner",
@@ -53,6 +56,7 @@ __all__ = [
     "Role",
     "RoutingState",
     "SavedReport",
+    "ScheduleActivity",
     "Skill",
     "Tenant",
     "Ticket",
@@ -62,5 +66,6 @@ __all__ = [
     "TicketFollowUp",
     "TicketSettings",
     "User",
+    "VoiceControl",
     "VoicePhone",
 ]

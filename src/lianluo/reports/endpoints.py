@@ -36,7 +36,9 @@ Report = Annotated[ReportQuery, Query()]
 @router.get("/historical", response_model=ReportOut)
 def historical(query: Report, principal: CurrentPrincipal, session: DbSession) -> ReportOut:
     """KPIs per bucket (15/30/60 min, day, week, month of the tenant's time zone) and group
-    (queue, agent, partner, channel). A contact counts in the bucket where it was queued."""
+    (queue, skill, agent, team, partner, channel, region). A contact counts in the bucket
+    where it was queued; its skill is the one it required at the highest level, its team the
+    answering agent's, its region the customer's."""
     return report_service.report(session, principal, query)
 
 
@@ -71,6 +73,9 @@ def drill_down(
     agent_id: str | None = Query(None, max_length=64),
     partner_id: str | None = Query(None, max_length=64),
     channel: str | None = Query(None, max_length=16),
+    skill: str | None = Query(None, max_length=100),
+    team: str | None = Query(None, max_length=100),
+    region: str | None = Query(None, max_length=100),
     outcome: Outcome = Query("all"),
     page: PageParams = Depends(page_params),
 ) -> Page[ContactFact]:
@@ -85,6 +90,9 @@ def drill_down(
         agent_id=agent_id,
         partner_id=partner_id,
         channel=channel,
+        skill=skill,
+        team=team,
+        region=region,
         outcome=outcome,
     )
 

@@ -3,13 +3,18 @@
 What each event says (contacts/service.py, runtime/router.py and the demo seed write them):
 
 - contact.queued: the contact was offered to a queue — `offered_at`, queue, partner, customer,
-  channel, conversation (the customer need for FCR), and when set, `complaint_category` and
-  `over_the_head` in its payload;
+  channel, conversation (the customer need for FCR), the required skills (the report's skill is
+  the one required at the highest level, `primary_skill`), the customer's region, and when
+  set, `complaint_category` and `over_the_head` in its payload;
 - contact.answered: the first one gives `answered_at` and the first agent;
 - contact.abandoned: `abandoned_at` (the customer hung up while waiting);
 - contact.transferred: the first agent passed it on (not end to end: 效能);
 - contact.ended: `ended_at`, and talk/hold/after-contact work seconds in its payload;
-- contact.surveyed: a satisfaction score 1–5 in its payload (`score`).
+- chat.rated, ticket.rated (the ticket opened from the contact), contact.surveyed: a
+  satisfaction score 1–5 in its payload (`score`), domain.kpi.CSAT_EVENT_TYPES.
+
+A contact's team is the team of the agent who answered it (agents.team, as it is now), added
+by the service with `ContactFacts.with_teams`.
 
 A contact counts in the bucket (interval, day, week, month) where it was *queued*, in the
 tenant's time zone: a call that starts at 23:58 and ends at 00:10 counts on its first day.
@@ -19,24 +24,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from lianluo.domain.kpi import (
+    CSAT_EVENT_TYPES,
     KpiParams,
     KpiTotals,
     OutcomeColumns,
     local_bucket_starts,
     repeat_complaint_flags,
     repeat_contact_flags,
-    totals_of,
+    survey_score,
+    totals_by_group,
 )
 from lianluo.domain.kpi.records import BoolArray, ObjectArray
 
-GROUP_COLUMNS = ("queue", "agent", "partner", "channel")
+GROUP_COLUMNS = ("queue", "skill", "agent", "team", "partner", "channel", "region")
+
+
+def primary_skill(required: object) -> str | None:
+    """The skill a contact counts under in a report by skill: of its required skills
+    ({name: level}), the one required at the highest level, ties broken by name."""
+    if not isinstance(required, dict) or not required:
+        return None
+    levels = {
+        str(name): level if isinstance(level, int | float) and not isinstance(level, bool) else 0
+        for name, level in required.items()
+    }
+    return min(levels, key=lambda name: (-levels[name], name))
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,14 @@ class ContactFacts:
     agent_id: ObjectArray
     partner_id: ObjectArray
     cols: OutcomeColumns
+    skill: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
+    region: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
+    team: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
+
+    def __post_init__(self) -> None:
+        for name in ("skill", "region", "team"):
+            if len(getattr(self, name)) != len(self.contact_id):
+                object.__setattr__(self, name, np.full(len(self.contact_id), None, dtype=object))
 
     def __len__(self) -> int:
         return len(self.contact_id)
@@ -61,7 +88,15 @@ class ContactFacts:
             return self.partner_id
         if group_by == "channel":
             return self.cols.channel
+        if group_by in ("skill", "region", "team"):
+            return getattr(self, group_by)  # type: ignore[no-any-return]
         return np.full(len(self), None, dtype=object)
+
+    def with_teams(self, team_of: dict[str, str]) -> ContactFacts:
+        """The same facts with each contact's team: the team of its first agent (None when
+        unanswered or the agent has no team)."""
+        teams = np.array([team_of.get(a) or None for a in self.agent_id], dtype=object)
+        return replace(self, team=teams)
 
     def select(self, mask: BoolArray) -> ContactFacts:
         return ContactFacts(
@@ -70,6 +105,9 @@ class ContactFacts:
             agent_id=self.agent_id[mask],
             partner_id=self.partner_id[mask],
             cols=self.cols.select(mask),
+            skill=self.skill[mask],
+            region=self.region[mask],
+            team=self.team[mask],
         )
 
 
@@ -91,9 +129,12 @@ def event_fields(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
     if kind == "contact.queued":
         category = payload.get("complaint_category")
         need = payload.get("conversation_id")
+        region = payload.get("region")
         return {
             "channel": str(payload.get("channel") or "voice"),
             "need_id": str(need) if need else None,
+            "skill": primary_skill(payload.get("required_skills")),
+            "region": str(region) if region else None,
             "complaint_category": str(category) if category else None,
             "over_the_head": bool(payload.get("over_the_head")),
         }
@@ -104,10 +145,8 @@ def event_fields(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
             "acw_s": _seconds(payload, "acw_s"),
             "transferred": bool(payload.get("transferred")),
         }
-    if kind == "contact.surveyed":
-        score = payload.get("score")
-        valid = isinstance(score, int | float) and not isinstance(score, bool) and 1 <= score <= 5
-        return {"score": float(score) if valid else None}  # type: ignore[arg-type]
+    if kind in CSAT_EVENT_TYPES:
+        return {"score": survey_score(payload.get("score"))}
     return {}
 
 
@@ -119,10 +158,12 @@ def build_facts(events: Iterable[Sequence[Any]]) -> ContactFacts:
     abandonment decide its outcome (answered when the answer came first or at the same time);
     the last contact.ended gives the handle times; a contact.transferred (or `transferred` on
     contact.ended) of an answered contact makes it transferred; the last valid survey score
-    counts. reports/analytical.py computes the same in SQL.
+    counts (chat.rated, ticket.rated, contact.surveyed). reports/analytical.py computes the same
+    in SQL.
     """
     rows: dict[str, dict[str, Any]] = {}
     firsts: dict[str, dict[str, Any]] = {}
+    scores: dict[str, float] = {}
     for (
         contact_id,
         kind,
@@ -156,6 +197,11 @@ def build_facts(events: Iterable[Sequence[Any]]) -> ContactFacts:
             }
             firsts[contact_id] = {}
             continue
+        if kind in CSAT_EVENT_TYPES:
+            # a rating may be logged on another clock than the contact: the last one counts
+            if fields["score"] is not None:
+                scores[contact_id] = fields["score"]
+            continue
         row = rows.get(contact_id)
         if row is None:
             continue
@@ -175,9 +221,8 @@ def build_facts(events: Iterable[Sequence[Any]]) -> ContactFacts:
             )
             if fields["transferred"]:
                 first["transferred"] = True
-        elif kind == "contact.surveyed" and fields["score"] is not None:
-            row["csat_score"] = fields["score"]
     for contact_id, row in rows.items():
+        row["csat_score"] = scores.get(contact_id, math.nan)
         first = firsts[contact_id]
         answered = first.get("answered")
         abandoned = first.get("abandoned")
@@ -226,6 +271,8 @@ def facts_from_rows(rows: dict[str, dict[str, Any]]) -> ContactFacts:
         agent_id=objects("agent_id"),
         partner_id=objects("partner_id"),
         cols=cols,
+        skill=objects("skill"),
+        region=objects("region"),
     )
 
 
@@ -254,17 +301,29 @@ def cell_totals(
     in_range = (offered >= since_s) & (offered < until_s)
     if counted is not None:
         in_range &= counted
-    buckets = local_bucket_starts(offered, grain, tz)
-    keys = facts.labels(group_by)
-    cells: dict[CellKey, list[int]] = {}
-    for i in np.flatnonzero(in_range):
-        key = keys[i]
-        cells.setdefault((float(buckets[i]), None if key is None else str(key)), []).append(i)
-    result = {}
-    for cell, rows in cells.items():
-        mask = np.zeros(len(facts), dtype=np.bool_)
-        mask[rows] = True
-        result[cell] = totals_of(
-            facts.cols.select(mask), params, repeat_contact[mask], repeat_complaint[mask]
-        )
+    rows = np.flatnonzero(in_range)
+    if len(rows) == 0:
+        return {}
+    buckets = local_bucket_starts(offered[rows], grain, tz)
+    key_code: dict[object, int] = {}
+    keys = np.array(
+        [key_code.setdefault(k, len(key_code)) for k in facts.labels(group_by)[rows]],
+        dtype=np.int64,
+    )
+    key_of = list(key_code)
+    bucket_values, bucket_codes = np.unique(buckets, return_inverse=True)
+    cell_codes, group = np.unique(bucket_codes * len(key_of) + keys, return_inverse=True)
+    totals = totals_by_group(
+        facts.cols.select(rows),
+        group.astype(np.int64),
+        len(cell_codes),
+        params,
+        repeat_contact[rows],
+        repeat_complaint[rows],
+    )
+    result: dict[CellKey, KpiTotals] = {}
+    for code, cell in zip(cell_codes, totals, strict=True):
+        key = key_of[int(code) % len(key_of)]
+        bucket = float(bucket_values[int(code) // len(key_of)])
+        result[(bucket, None if key is None else str(key))] = cell
     return result

@@ -11,18 +11,42 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
-from lianluo.models import Agent, Event, Partner, Queue, SavedReport, Tenant, User
+from lianluo.domain.kpi import CSAT_EVENT_TYPES
+from lianluo.models import (
+    Agent,
+    Customer,
+    Event,
+    Partner,
+    Queue,
+    SavedReport,
+    Skill,
+    Tenant,
+    User,
+)
 from lianluo.queues.repository import queue_scope
 
-# The events a contact's outcome is read from (contacts/service.py and runtime/router.py write
-# them; contact.surveyed carries a satisfaction score {"score": 1..5}).
+# The events a contact's outcome is read from (contacts/service.py, runtime/router.py and the
+# chat channel write them; the CSAT events carry a satisfaction score {"score": 1..5}).
 CONTACT_EVENT_TYPES = (
     "contact.queued",
     "contact.answered",
     "contact.abandoned",
     "contact.transferred",
     "contact.ended",
-    "contact.surveyed",
+    *CSAT_EVENT_TYPES,
+)
+
+
+# The row shape of `contact_events` and `queued_events`.
+_EVENT_ROW = (
+    Event.contact_id,
+    Event.type,
+    Event.occurred_at,
+    Event.queue_id,
+    Event.agent_id,
+    Event.partner_id,
+    Event.customer_id,
+    Event.payload,
 )
 
 
@@ -74,22 +98,39 @@ class ReportRepository:
         (contact_id, type, occurred_at, queue_id, agent_id, partner_id, customer_id, payload)."""
         queued = self._queued_in(principal, since, until, queue_id, channel, partner_id)
         return session.execute(
-            select(
-                Event.contact_id,
-                Event.type,
-                Event.occurred_at,
-                Event.queue_id,
-                Event.agent_id,
-                Event.partner_id,
-                Event.customer_id,
-                Event.payload,
-            )
+            select(*_EVENT_ROW)
             .where(
                 Event.tenant_id == principal.tenant_id,
                 Event.type.in_(CONTACT_EVENT_TYPES),
                 Event.contact_id.in_(queued),
             )
             .order_by(Event.occurred_at, Event.id)
+        ).all()
+
+    def queued_events(
+        self,
+        session: Session,
+        principal: Principal,
+        since: datetime,
+        until: datetime,
+        *,
+        complaints_only: bool = False,
+    ) -> Sequence[Any]:
+        """Only the contact.queued events of [since, until) (the complaints, with
+        `complaints_only`), in `contact_events`' row shape: the contacts around a report's
+        range that matter only as later contacts on a need (FCR) or earlier complaints."""
+        queued = self._queued_in(principal, since, until, None, None, None)
+        conditions = [
+            Event.tenant_id == principal.tenant_id,
+            Event.type == "contact.queued",
+            Event.occurred_at >= since,
+            Event.occurred_at < until,
+            Event.contact_id.in_(queued),
+        ]
+        if complaints_only:
+            conditions.append(Event.payload["complaint_category"].as_string().is_not(None))
+        return session.execute(
+            select(*_EVENT_ROW).where(*conditions).order_by(Event.occurred_at, Event.id)
         ).all()
 
     def state_changes(
@@ -139,6 +180,33 @@ class ReportRepository:
             .where(*self._agent_conditions(principal))
         )
         return {r.id: r.display_name or r.username for r in rows}
+
+    def agent_teams(self, session: Session, principal: Principal) -> dict[str, str]:
+        """agent id -> team (班组) of the agents in scope that have one."""
+        rows = session.execute(
+            select(Agent.id, Agent.team).where(*self._agent_conditions(principal), Agent.team != "")
+        )
+        return {r.id: r.team for r in rows}
+
+    def skill_names(self, session: Session, principal: Principal) -> list[str]:
+        rows = session.execute(
+            select(Skill.name).where(Skill.tenant_id == principal.tenant_id).order_by(Skill.name)
+        )
+        return [name for (name,) in rows]
+
+    def regions(self, session: Session, principal: Principal) -> list[str]:
+        """The customers' regions (a filter of the reports page); partner users, who see only
+        some customers, get none and can still group by region."""
+        if principal.partner_id is not None:
+            return []
+        rows = session.execute(
+            select(Customer.region)
+            .where(Customer.tenant_id == principal.tenant_id, Customer.region != "")
+            .distinct()
+            .order_by(Customer.region)
+            .limit(200)
+        )
+        return [region for (region,) in rows]
 
     def _agent_conditions(self, principal: Principal) -> list[ColumnElement[bool]]:
         conditions = [Agent.tenant_id == principal.tenant_id]

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
 Grain = Literal["15min", "30min", "60min", "day", "week", "month"]
-GroupBy = Literal["none", "queue", "agent", "partner", "channel"]
+GroupBy = Literal["none", "queue", "skill", "agent", "team", "partner", "channel", "region"]
 Outcome = Literal["all", "answered", "abandoned", "waiting"]
 ExportFormat = Literal["csv", "xlsx"]
 Every = Literal["daily", "weekly", "monthly"]
@@ -28,6 +28,9 @@ class ReportQuery(BaseModel):
     agent_id: str | None = Field(None, max_length=64)
     partner_id: str | None = Field(None, max_length=64)
     channel: str | None = Field(None, max_length=16)
+    skill: str | None = Field(None, max_length=100, description="the contact's primary skill")
+    team: str | None = Field(None, max_length=100, description="the answering agent's team")
+    region: str | None = Field(None, max_length=100, description="the customer's region")
 
     @model_validator(mode="after")
     def _check_range(self) -> ReportQuery:
@@ -67,7 +70,10 @@ class Kpis(BaseModel):
 class ReportRow(BaseModel):
     start: datetime = Field(description="bucket start, in the tenant's time zone")
     end: datetime
-    key: str | None = Field(description="id of the group (queue, agent, partner) or channel")
+    key: str | None = Field(
+        description="id of the group (queue, agent, partner), or the channel, skill, team or "
+        "region name"
+    )
     label: str
     kpis: Kpis
 
@@ -91,6 +97,9 @@ class ContactFact(BaseModel):
     agent_id: str | None
     partner_id: str | None
     channel: str
+    skill: str | None = None
+    team: str | None = None
+    region: str | None = None
     outcome: Outcome
     wait_s: float | None
     handle_s: float | None
@@ -117,8 +126,9 @@ class Scorecard(BaseModel):
     staffed_s: float
     adherence: float | None = Field(
         description="share of scheduled time in the scheduled activity; null: no WFM schedule "
-        "is stored for the agent"
+        "is stored for the agent (see adherence_note)"
     )
+    adherence_note: str = Field("", description="why adherence is null, when it is")
 
 
 class SavedReportIn(BaseModel):

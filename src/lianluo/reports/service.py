@@ -107,21 +107,28 @@ class ReportService:
     def _facts(
         self, session: Session, principal: Principal, since: datetime, until: datetime
     ) -> ContactFacts:
-        """Contacts queued in [since − repeat-complaint window, until + FCR window): the ones
-        outside [since, until) only tell whether one inside had a repeat contact on the same
-        need later, or an earlier complaint of the same customer on the same category."""
+        facts = build_facts(self._rows(session, principal, since, until))
+        return facts.with_teams(repo.agent_teams(session, principal))
+
+    def _rows(
+        self, session: Session, principal: Principal, since: datetime, until: datetime
+    ) -> list[Any]:
+        """Contacts queued in [since, until) with all their events, and around them only what
+        the KPIs look at: the complaints queued in the repeat-complaint window before `since`
+        (earlier complaints of a customer on a category) and the contacts queued in the FCR
+        window after `until` (later contacts on the same need), by their contact.queued alone.
+        Those outside [since, until) are never counted themselves (cell_totals)."""
         lookback = since - timedelta(seconds=self.params.repeat_complaint_window_s)
         lookahead = until + timedelta(seconds=self.params.fcr_window_s)
-        return build_facts(repo.contact_events(session, principal, lookback, lookahead))
+        return [
+            *repo.queued_events(session, principal, lookback, since, complaints_only=True),
+            *repo.contact_events(session, principal, since, until),
+            *repo.queued_events(session, principal, until, lookahead),
+        ]
 
     def _filter_mask(self, facts: ContactFacts, query: ReportQuery) -> Any:
         mask = np.ones(len(facts), dtype=np.bool_)
-        for column, value in (
-            ("queue", query.queue_id),
-            ("agent", query.agent_id),
-            ("partner", query.partner_id),
-            ("channel", query.channel),
-        ):
+        for column, value in _filters(query).items():
             if value is not None:
                 mask &= facts.labels(column) == value
         return mask
@@ -195,16 +202,8 @@ class ReportService:
     ) -> dict[CellKey, KpiTotals]:
         from lianluo.reports.analytical import AnalyticalStore, events_table
 
-        lookback = since - timedelta(seconds=self.params.repeat_complaint_window_s)
-        lookahead = until + timedelta(seconds=self.params.fcr_window_s)
-        rows = repo.contact_events(session, principal, lookback, lookahead)
+        rows = self._rows(session, principal, since, until)
         store = AnalyticalStore.from_events(events_table(rows))
-        filters = {
-            "queue": query.queue_id,
-            "agent": query.agent_id,
-            "partner": query.partner_id,
-            "channel": query.channel,
-        }
         return store.cell_totals(
             since.timestamp(),
             until.timestamp(),
@@ -212,7 +211,8 @@ class ReportService:
             query.group_by,
             tz,
             self.params,
-            filters,
+            _filters(query),
+            team_of=repo.agent_teams(session, principal),
         )
 
     def cells(
@@ -250,17 +250,24 @@ class ReportService:
             for start in {start for start, _ in cells}
         }
         staffed: dict[tuple[float, str], float] = {}
-        if query.group_by in ("agent", "none"):
+        if query.group_by in ("agent", "team", "none"):
             agent_ids = sorted(repo.agent_names(session, principal))
             if query.agent_id is not None:
                 agent_ids = [a for a in agent_ids if a == query.agent_id]
             staffed = self._staffed(session, principal, agent_ids, bounds)
+            if query.group_by == "team":
+                team_of = repo.agent_teams(session, principal)
+                by_team: dict[tuple[float, str], float] = defaultdict(float)
+                for (start, agent_id), seconds in staffed.items():
+                    if team_of.get(agent_id):
+                        by_team[(start, team_of[agent_id])] += seconds
+                staffed = dict(by_team)
         rows = []
         total = KpiTotals()
         for (start, key), totals in sorted(cells.items(), key=lambda c: (c[0][0], c[0][1] or "")):
             total = total + totals
             occupancy_s = None
-            if query.group_by == "agent" and key is not None:
+            if query.group_by in ("agent", "team") and key is not None:
                 occupancy_s = staffed.get((start, key), 0.0)
             elif query.group_by == "none":
                 occupancy_s = sum(v for (s, _), v in staffed.items() if s == start)
@@ -315,6 +322,9 @@ class ReportService:
         agent_id: str | None = None,
         partner_id: str | None = None,
         channel: str | None = None,
+        skill: str | None = None,
+        team: str | None = None,
+        region: str | None = None,
         outcome: Outcome = "all",
     ) -> Page[ContactFact]:
         """The contacts behind a report cell: queued in [since, until) with the cell's key."""
@@ -323,8 +333,15 @@ class ReportService:
         if until <= since:
             raise Unprocessable("until must be after since")
         facts = build_facts(repo.contact_events(session, principal, since, until))
+        facts = facts.with_teams(repo.agent_teams(session, principal))
         query = ReportQuery.model_construct(
-            queue_id=queue_id, agent_id=agent_id, partner_id=partner_id, channel=channel
+            queue_id=queue_id,
+            agent_id=agent_id,
+            partner_id=partner_id,
+            channel=channel,
+            skill=skill,
+            team=team,
+            region=region,
         )
         mask = self._filter_mask(facts, query)
         cols = facts.cols
@@ -353,6 +370,9 @@ class ReportService:
                 agent_id=facts.agent_id[i],
                 partner_id=facts.partner_id[i],
                 channel=str(cols.channel[i]),
+                skill=facts.skill[i],
+                team=facts.team[i],
+                region=facts.region[i],
                 outcome=(
                     "answered"
                     if cols.answered[i]
@@ -404,9 +424,7 @@ class ReportService:
             roles=principal.roles,
         )
         facts = self._facts(session, scope, since, until)
-        query = ReportQuery.model_construct(
-            agent_id=agent.id, queue_id=None, partner_id=None, channel=None
-        )
+        query = ReportQuery.model_construct(agent_id=agent.id)
         cells = self.cells(facts, self._filter_mask(facts, query), since, until, "day", "none", tz)
         totals = sum(cells.values(), KpiTotals())
         staffed = sum(
@@ -419,6 +437,7 @@ class ReportService:
         )
         k = self._kpis(totals, staffed)
         names = repo.agent_names(session, scope)
+        adherence, adherence_note = self._adherence(session, scope, agent.id, since, until)
         return Scorecard(
             agent_id=agent.id,
             name=names.get(agent.id, agent.id),
@@ -436,8 +455,29 @@ class ReportService:
             transfer_rate=k.transfer_rate,
             occupancy=k.occupancy,
             staffed_s=round(staffed, 3),
-            adherence=None,
+            adherence=adherence,
+            adherence_note=adherence_note,
         )
+
+    def _adherence(
+        self,
+        session: Session,
+        principal: Principal,
+        agent_id: str,
+        since: datetime,
+        until: datetime,
+    ) -> tuple[float | None, str]:
+        """Schedule adherence over [since, now) when a WFM schedule is published for the
+        agent (wfm: PUT /api/v1/wfm/activities), else None and why."""
+        from lianluo.wfm.service import wfm_service
+
+        end = min(until, utcnow())
+        if end <= since:
+            return None, "the period has not started yet"
+        report = wfm_service.stored_adherence(session, principal, agent_id, since, end)
+        if report is None:
+            return None, "no WFM schedule is published for this agent in the period"
+        return report.adherence, ""
 
     # ---- today, for the wallboard ------------------------------------------------------
 
@@ -455,6 +495,19 @@ class ReportService:
             facts, since.timestamp(), until.timestamp(), "day", "queue", tz, self.params
         )
         return {key: report_kpis(t) for (_, key), t in cells.items() if key is not None}
+
+
+def _filters(query: ReportQuery) -> dict[str, str | None]:
+    """The report's filters by the group column they restrict (unset ones are None)."""
+    return {
+        "queue": getattr(query, "queue_id", None),
+        "skill": getattr(query, "skill", None),
+        "agent": getattr(query, "agent_id", None),
+        "team": getattr(query, "team", None),
+        "partner": getattr(query, "partner_id", None),
+        "channel": getattr(query, "channel", None),
+        "region": getattr(query, "region", None),
+    }
 
 
 def _aware(moment: datetime, name: str) -> datetime:

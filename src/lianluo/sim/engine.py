@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,23 +36,19 @@ _DRAIN_S = 6 * 3600.0  # after the horizon, keep serving what is queued for this
 _BLOCK = 4096  # random draws are taken in blocks; one scalar draw costs more than the event
 
 
-class _Stream:
-    """Pre-drawn blocks of one distribution, handed out one value at a time."""
+Draw = Callable[[], float]
 
-    __slots__ = ("_draw", "_buf", "_i")
 
-    def __init__(self, draw: Callable[[int], FloatArray]) -> None:
-        self._draw = draw
-        self._buf: list[float] = []
-        self._i = 0
+def _stream(draw: Callable[[int], FloatArray]) -> Draw:
+    """Pre-drawn blocks of one distribution, handed out one value per call. A block is drawn
+    when the previous one is used up and a value is asked for (never ahead): streams sharing a
+    generator interleave their blocks in the order the day asks for them."""
 
-    def next(self) -> float:
-        if self._i >= len(self._buf):
-            self._buf = self._draw(_BLOCK).tolist()
-            self._i = 0
-        value = self._buf[self._i]
-        self._i += 1
-        return value
+    def values() -> Iterator[float]:
+        while True:
+            yield from draw(_BLOCK).tolist()
+
+    return values().__next__
 
 
 @dataclass
@@ -119,7 +115,13 @@ class _Simulation:
         self.horizon_s = scenario.horizon_s
         self.queues = list(scenario.queues)
         self.qindex = {q.name: i for i, q in enumerate(self.queues)}
-        self.choice = _Stream(self.rng_choice.random)
+        self.q_name = [q.name for q in self.queues]
+        self.q_tickets = [q.tickets is not None for q in self.queues]
+        # Only first-contact ticket queues change a contact's talk time when it is answered.
+        self.owner_factor = any(
+            q.tickets is not None and q.tickets.model == "first_contact" for q in self.queues
+        )
+        self.choice = _stream(self.rng_choice.random)
         self.handle_streams = [self._stream(q.handle_time, self.rng_service) for q in self.queues]
         self.acw_streams = [
             self._stream(q.acw, self.rng_service) if q.acw else None for q in self.queues
@@ -139,7 +141,7 @@ class _Simulation:
             else None
             for q in self.queues
         ]
-        self.exp = _Stream(lambda n: self.rng_choice.exponential(1.0, n))
+        self.exp = _stream(lambda n: self.rng_choice.exponential(1.0, n))
         # Per contact columns (python lists: contacts are appended as the day unfolds).
         self.c_queue: list[int] = []
         self.c_kind: list[int] = []
@@ -184,8 +186,8 @@ class _Simulation:
         self.pending_wakeup = math.inf
 
     @staticmethod
-    def _stream(dist: Duration, rng: np.random.Generator) -> _Stream:
-        return _Stream(lambda n: sample(dist, rng, n))
+    def _stream(dist: Duration, rng: np.random.Generator) -> Draw:
+        return _stream(lambda n: sample(dist, rng, n))
 
     def push(self, t: float, kind: int, a: int = 0, b: int = 0) -> None:
         self.seq += 1
@@ -275,7 +277,7 @@ class _Simulation:
     def new_contact(
         self, qi: int, now: float, need: int, customer: int, vip: bool, kind: int = KIND_CALL
     ) -> int:
-        q = self.queues[qi]
+        call = kind == KIND_CALL
         cid = len(self.c_queue)
         self.c_queue.append(qi)
         self.c_kind.append(kind)
@@ -290,24 +292,26 @@ class _Simulation:
         self.c_need.append(need)
         self.c_customer.append(customer)
         self.c_vip.append(vip)
-        self.c_complaint.append(q.tickets is not None and kind == KIND_CALL)
+        self.c_complaint.append(call and self.q_tickets[qi])
         self.c_callback.append(False)
         self.c_first.append(False)
-        self.c_talk_draw.append(self.draw_talk(qi, need, kind))
-        acw_stream = self.acw_streams[qi]
-        self.c_acw_draw.append(
-            acw_stream.next() if acw_stream is not None and kind == KIND_CALL else 0.0
+        # (a call's work comes from its queue's handle time: draw_talk's first case)
+        self.c_talk_draw.append(
+            self.handle_streams[qi]() if call else self.draw_talk(qi, need, kind)
         )
-        if kind == KIND_CALL:
+        acw_stream = self.acw_streams[qi]
+        self.c_acw_draw.append(acw_stream() if acw_stream is not None and call else 0.0)
+        if call:
             self.n_contacts[need] += 1
+            # Customers on the line go before offline ticket work of the same queue.
+            self.router.enqueue(cid, self.q_name[qi], now, vip=vip, priority=0.0)
+            stream = self.patience_streams[qi]
+            if stream is not None:
+                self.seq += 1
+                heapq.heappush(self.heap, (now + stream(), _ABANDON, self.seq, cid, 0))
         else:
             self.n_work[need] += 1
-        # Customers on the line go before offline ticket work of the same queue.
-        priority = -1.0 if kind == KIND_WORK_ITEM else 0.0
-        self.router.enqueue(cid, q.name, now, vip=vip, priority=priority)
-        stream = self.patience_streams[qi]
-        if kind == KIND_CALL and stream is not None:
-            self.push(now + stream.next(), _ABANDON, cid)
+            self.router.enqueue(cid, self.q_name[qi], now, vip=vip, priority=-1.0)
         return cid
 
     def draw_talk(self, qi: int, need: int, kind: int) -> float:
@@ -316,8 +320,8 @@ class _Simulation:
             streams = self.back_office_streams if qi != need_qi else self.followup_streams
             stream = streams[need_qi]
             if stream is not None:
-                return stream.next()
-        return self.handle_streams[qi].next()
+                return stream()
+        return self.handle_streams[qi]()
 
     def handle_time(self, cid: int, first: bool) -> tuple[float, float]:
         """(talk, after-contact work) of a contact about to be answered."""
@@ -365,36 +369,43 @@ class _Simulation:
         stop_at = self.horizon_s + _DRAIN_S
         pop = heapq.heappop
         inf = math.inf
+        new_need = self.new_need
+        new_contact = self.new_contact
+        start_service = self.start_service
+        on_end = self.on_end
+        q_tickets = self.q_tickets
+        a_busy_with = self.a_busy_with
+        a_scheduled = self.a_scheduled
+        events = 0
         while True:
             ta = arrival_t_list[next_arrival] if next_arrival < n_arrivals else inf
             th = heap[0][0] if heap else inf
             if ta == inf and th == inf:
                 break
-            self.events += 1
+            events += 1
             if ta <= th:
                 now = ta
                 qi = arrival_q_list[next_arrival]
                 vip = arrivals_vip[next_arrival]
                 next_arrival += 1
-                ticket = self.queues[qi].tickets is not None
-                need = self.new_need(qi, now, ticket)
-                self.new_contact(qi, now, need, need, vip)
+                need = new_need(qi, now, q_tickets[qi])
+                new_contact(qi, now, need, need, vip)
             else:
                 now, kind, _, a, b = pop(heap)
                 if now > stop_at:
                     break
                 if kind == _END:
-                    self.on_end(a, b, now)
+                    on_end(a, b, now)
                 elif kind == _ABANDON:
                     if not self.on_abandon(a, now):
                         continue
                 elif kind == _AGENT_ON:
-                    self.a_scheduled[a] = True
-                    if self.a_busy_with[a] < 0:
+                    a_scheduled[a] = True
+                    if a_busy_with[a] < 0:
                         self.make_available(a, now)
                 elif kind == _AGENT_OFF:
-                    self.a_scheduled[a] = False
-                    if self.a_busy_with[a] < 0:
+                    a_scheduled[a] = False
+                    if a_busy_with[a] < 0:
                         self.end_idle(a, now)
                         router.agent_unavailable(a, now)
                     continue
@@ -402,42 +413,51 @@ class _Simulation:
                     self.on_new_contact(a, b, now)
                 elif kind == _WAKEUP:
                     self.pending_wakeup = inf
-            for assignment in router.dispatch(now):
-                self.start_service(assignment.contact, assignment.agent, now)
+            for cid, agent in router.dispatch(now):
+                start_service(cid, agent, now)
             wake = router.next_wakeup(now)
             if wake is not None and now < wake < self.pending_wakeup:
                 self.pending_wakeup = wake
                 self.push(wake, _WAKEUP)
+        self.events = events
 
     def start_service(self, cid: int, agent: int, now: float) -> None:
-        self.end_idle(agent, now)
+        since = self.a_idle_since[agent]
+        if since == since:  # end_idle, inlined: this runs once per answered contact
+            self.idle_starts.append(since)
+            self.idle_ends.append(now)
+            self.a_idle_since[agent] = math.nan
         self.a_busy_with[agent] = cid
         self.c_answered[cid] = now
         need = self.c_need[cid]
         first = not self.n_answered[need]
         self.n_answered[need] = True
         self.c_first[cid] = first
-        talk, acw = self.handle_time(cid, first)
+        if self.owner_factor:
+            talk, acw = self.handle_time(cid, first)
+        else:
+            talk, acw = self.c_talk_draw[cid], self.c_acw_draw[cid]
         self.c_talk[cid] = talk
         self.c_acw[cid] = acw
         end = now + talk + acw
         self.busy_starts.append(now)
         self.busy_ends.append(end)
-        self.push(end, _END, agent, cid)
+        self.seq += 1
+        heapq.heappush(self.heap, (end, _END, self.seq, agent, cid))
 
     def on_abandon(self, cid: int, now: float) -> bool:
         if self.c_answered[cid] == self.c_answered[cid] or self.c_callback[cid]:
             return False  # answered (or kept as callback) before patience ran out
         q = self.queues[self.c_queue[cid]]
-        if q.callback is not None and self.choice.next() < q.callback.probability:
+        if q.callback is not None and self.choice() < q.callback.probability:
             self.c_callback[cid] = True  # keeps its place; an agent will call back
             self.router.keep_as_callback(cid, now)
             return False
         self.router.cancel(cid, now)
         self.c_abandoned[cid] = now
         self.c_ended[cid] = now
-        if q.retrial is not None and self.choice.next() < q.retrial.probability:
-            delay = self.exp.next() * q.retrial.mean_delay_s
+        if q.retrial is not None and self.choice() < q.retrial.probability:
+            delay = self.exp() * q.retrial.mean_delay_s
             if now + delay < self.horizon_s:
                 self.push(now + delay, _NEW_CONTACT, cid, 0)
         return True
@@ -485,7 +505,7 @@ class _Simulation:
                 tickets is not None
                 and qi != self.n_queue[need]
                 and tickets.back_office_resolve_p < 1.0
-                and self.choice.next() >= tickets.back_office_resolve_p
+                and self.choice() >= tickets.back_office_resolve_p
             ):
                 self.push(now + tickets.followup_delay_s, _NEW_CONTACT, cid, 4)  # rework
                 return
@@ -495,7 +515,7 @@ class _Simulation:
         if tickets is not None and qi == self.n_queue[need]:
             self.end_ticket_call(cid, need, now)
             return
-        if q.transfer is not None and self.choice.next() < q.transfer.probability:
+        if q.transfer is not None and self.choice() < q.transfer.probability:
             self.c_transferred[cid] = True
             self.push(now, _NEW_CONTACT, cid, 1)
             return
@@ -515,12 +535,12 @@ class _Simulation:
             return
         if tickets.model == "first_contact":
             self.c_e2e[cid] = True
-            if self.choice.next() < tickets.owner_resolve_p:
+            if self.choice() < tickets.owner_resolve_p:
                 self.n_resolved[need] = now
                 return
             self.push(now + tickets.followup_delay_s, _NEW_CONTACT, cid, 3)
         else:
-            if self.choice.next() >= tickets.escalate_p:
+            if self.choice() >= tickets.escalate_p:
                 self.c_e2e[cid] = True
                 self.n_resolved[need] = now
                 return
@@ -532,8 +552,8 @@ class _Simulation:
     def schedule_chase(
         self, cid: int, need: int, now: float, chase_p: float, mean_delay_s: float
     ) -> None:
-        if self.choice.next() < chase_p:
-            t = now + self.exp.next() * mean_delay_s
+        if self.choice() < chase_p:
+            t = now + self.exp() * mean_delay_s
             if t < self.horizon_s:
                 self.push(t, _NEW_CONTACT, cid, 2)
 

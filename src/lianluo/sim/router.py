@@ -10,19 +10,28 @@ with capacity 1 on each of their channels, shared (one contact at a time); agent
 AVAILABLE / OFFLINE as their schedule says. A simulated agent accepts every offer at once.
 A transfer completes the first contact and enqueues a new one in the target queue (the KPI
 records count a transfer as a new contact there).
+
+Shortcuts (`shortcuts=True`, the default), each giving the same decisions as calling the engine
+every time (tests/sim/test_shortcuts.py runs scenarios both ways):
+
+- `dispatch` skips the engine's tick while no agent is free or no contact waits: no
+  assignment is possible then, and what the tick would also do (relaxation steps coming due)
+  is done, at its due time, by the next tick that runs, before it matches anything.
+- `next_wakeup` answers None without asking the engine when no queue has relaxation steps:
+  the engine's other timers are offer timeouts, void here because every offer is accepted in
+  the tick that makes it, and callbacks at a chosen time, which the simulator does not use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from lianluo.domain import routing as rt
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(NamedTuple):
     """The router connected `contact` (sim index) to `agent` (sim index)."""
 
     contact: int
@@ -71,6 +80,9 @@ class SimRouter(Protocol):
         ...
 
     def next_wakeup(self, now: float) -> float | None: ...
+
+
+_NO_ASSIGNMENTS: list[Assignment] = []  # returned, never mutated: `dispatch` with nothing to do
 
 
 class RoutingUnavailableError(RuntimeError):
@@ -126,6 +138,8 @@ class EngineRouter:
         queues: Sequence[QueueSpec],
         queue_options: Mapping[str, Mapping[str, Any]] | None = None,
         engine: str = "indexed",
+        *,
+        shortcuts: bool = True,
     ) -> None:
         options = queue_options or {}
         for name in options:
@@ -145,18 +159,29 @@ class EngineRouter:
         except rt.ConfigError as exc:
             raise RoutingUnavailableError(f"routing: {exc}") from None
         self._channel = {q.name: q.channel for q in queues}
-        self._channels_of_queue = self._channel
         # Ids: the engine wants strings; keep both directions as lists/dicts for speed.
         self._agent_ids: list[str] = []
+        self._agent_index: dict[str, int] = {}
         self._contact_ids: dict[int, str] = {}
         self._available = rt.AgentState.AVAILABLE
         self._offline = rt.AgentState.OFFLINE
         self._offer = rt.Offer
+        self.shortcuts = shortcuts
+        # What the shortcuts need: agents AVAILABLE with no contact, contacts in line. An
+        # agent takes one contact at a time (capacity 1 per channel, shared).
+        self._agent_on: list[bool] = []
+        self._agent_busy: list[bool] = []
+        self._free_agents = 0
+        self._waiting = 0
+        self._has_timers = not shortcuts or any(c.relaxation for c in configs)
 
     def add_agent(self, agent: int, skills: Mapping[str, int], now: float) -> None:
         agent_id = f"a{agent}"
         assert agent == len(self._agent_ids), "agents are added in index order"
         self._agent_ids.append(agent_id)
+        self._agent_index[agent_id] = agent
+        self._agent_on.append(False)  # the engine registers agents OFFLINE
+        self._agent_busy.append(False)
         queues = frozenset(skills)
         profile = rt.AgentProfile(
             agent_id=agent_id,
@@ -167,9 +192,17 @@ class EngineRouter:
         self.engine.add_agent(profile, now)
 
     def agent_available(self, agent: int, now: float) -> None:
+        if not self._agent_on[agent]:
+            self._agent_on[agent] = True
+            if not self._agent_busy[agent]:
+                self._free_agents += 1
         self.engine.set_agent_state(self._agent_ids[agent], self._available, now)
 
     def agent_unavailable(self, agent: int, now: float) -> None:
+        if self._agent_on[agent]:
+            self._agent_on[agent] = False
+            if not self._agent_busy[agent]:
+                self._free_agents -= 1
         self.engine.set_agent_state(self._agent_ids[agent], self._offline, now)
 
     def enqueue(
@@ -177,6 +210,7 @@ class EngineRouter:
     ) -> None:
         contact_id = str(contact)
         self._contact_ids[contact] = contact_id
+        self._waiting += 1
         request = rt.ContactRequest(
             contact_id=contact_id,
             queue_id=queue,
@@ -188,26 +222,43 @@ class EngineRouter:
         self.engine.enqueue(request, now)
 
     def cancel(self, contact: int, now: float) -> None:
+        self._waiting -= 1  # only waiting contacts abandon; connected ones end by release
         self.engine.cancel(self._contact_ids.pop(contact), now)
 
     def keep_as_callback(self, contact: int, now: float) -> None:
         self.engine.request_callback(self._contact_ids[contact], now)
 
     def release(self, agent: int, contact: int, now: float) -> None:
+        self._agent_busy[agent] = False
+        if self._agent_on[agent]:
+            self._free_agents += 1
         self.engine.complete(self._contact_ids.pop(contact), now)
 
     def dispatch(self, now: float) -> list[Assignment]:
+        if self.shortcuts and (self._free_agents == 0 or self._waiting == 0):
+            return _NO_ASSIGNMENTS
         out: list[Assignment] = []
         engine = self.engine
+        offer = self._offer
+        agent_index = self._agent_index
+        busy = self._agent_busy
         for command in engine.tick(now):
-            if type(command) is self._offer:
-                engine.accept(command.contact_id, command.agent_id, now)
-                out.append(Assignment(int(command.contact_id), int(command.agent_id[1:])))
+            if type(command) is offer:
+                agent_id = command.agent_id
+                engine.accept(command.contact_id, agent_id, now)
+                agent = agent_index[agent_id]
+                busy[agent] = True
+                out.append(Assignment(int(command.contact_id), agent))
             # Relaxation, overflow and callback-due commands need no action from the caller;
             # offers never expire or get rescinded here, as they are accepted at once.
+        # Offers go to AVAILABLE agents with no contact, each taking one waiting contact.
+        self._free_agents -= len(out)
+        self._waiting -= len(out)
         return out
 
     def next_wakeup(self, now: float) -> float | None:
+        if not self._has_timers:
+            return None
         return self.engine.next_wakeup(now)
 
 

@@ -41,6 +41,28 @@ STRINGS.update(
         "voice_callback": {"zh": "预约回电", "en": "Callback"},
         "voice_error": {"zh": "无法获取数据", "en": "Could not load data"},
         "voice_home": {"zh": "首页", "en": "Home"},
+        # the desk's call panel (web/static/desk_voice.js)
+        "desk_call": {"zh": "电话", "en": "Call"},
+        "desk_call_offered": {"zh": "来电振铃", "en": "Ringing"},
+        "desk_call_connected": {"zh": "通话中", "en": "On the call"},
+        "desk_call_on_hold": {"zh": "保持中", "en": "On hold"},
+        "desk_call_consulting": {"zh": "咨询中", "en": "Consulting"},
+        "desk_call_wrap_up": {"zh": "话后处理", "en": "Wrap-up"},
+        "desk_call_caller": {"zh": "来电号码", "en": "Caller"},
+        "desk_call_dialled": {"zh": "拨打号码", "en": "Dialled"},
+        "desk_call_ivr": {"zh": "语音导航", "en": "IVR path"},
+        "desk_call_tier": {"zh": "客户等级", "en": "Tier"},
+        "desk_call_churn": {"zh": "流失风险", "en": "Churn risk"},
+        "desk_call_tags": {"zh": "标签", "en": "Tags"},
+        "desk_call_history": {"zh": "历史联络", "en": "Contacts so far"},
+        "desk_call_answer_phone": {"zh": "请在话机上接听", "en": "Answer on your phone"},
+        "desk_call_hold": {"zh": "保持", "en": "Hold"},
+        "desk_call_resume": {"zh": "恢复通话", "en": "Resume"},
+        "desk_call_hangup": {"zh": "挂断", "en": "Hang up"},
+        "desk_call_blind": {"zh": "直接转接", "en": "Blind transfer"},
+        "desk_call_consult": {"zh": "咨询转接", "en": "Consult"},
+        "desk_call_complete": {"zh": "完成转接", "en": "Complete transfer"},
+        "desk_call_cancel": {"zh": "取消咨询", "en": "Cancel consultation"},
     }
 )
 

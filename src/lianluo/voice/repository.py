@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianluo.models import Agent, Contact, Customer, Identity, Queue, User, VoicePhone
+from lianluo.models import (
+    Agent,
+    Contact,
+    Customer,
+    Identity,
+    Leg,
+    Queue,
+    User,
+    VoiceControl,
+    VoicePhone,
+)
 
 
 class VoiceRepository:
@@ -92,6 +102,57 @@ class VoiceRepository:
             .where(Agent.tenant_id == tenant_id, Agent.id == agent_id)
         ).one()
         return row[0], row[1]
+
+    def control(self, session: Session, tenant_id: str, contact_id: str) -> VoiceControl | None:
+        return session.execute(
+            select(VoiceControl).where(
+                VoiceControl.tenant_id == tenant_id, VoiceControl.contact_id == contact_id
+            )
+        ).scalar_one_or_none()
+
+    def agent(self, session: Session, tenant_id: str, agent_id: str) -> Agent | None:
+        return session.execute(
+            select(Agent).where(Agent.tenant_id == tenant_id, Agent.id == agent_id)
+        ).scalar_one_or_none()
+
+    def open_leg(
+        self, session: Session, tenant_id: str, contact_id: str, agent_id: str
+    ) -> Leg | None:
+        return (
+            session.execute(
+                select(Leg)
+                .where(
+                    Leg.tenant_id == tenant_id,
+                    Leg.contact_id == contact_id,
+                    Leg.agent_id == agent_id,
+                    Leg.ended_at.is_(None),
+                )
+                .order_by(Leg.offered_at.desc())
+                .limit(1)
+            )
+            .scalars()
+            .first()
+        )
+
+    def desk_calls(
+        self, session: Session, tenant_id: str, agent_id: str
+    ) -> Sequence[tuple[Contact, VoiceControl | None]]:
+        """The agent's voice contacts that are ringing, connected or in wrap-up."""
+        rows = session.execute(
+            select(Contact, VoiceControl)
+            .outerjoin(
+                VoiceControl,
+                (VoiceControl.contact_id == Contact.id) & (VoiceControl.tenant_id == tenant_id),
+            )
+            .where(
+                Contact.tenant_id == tenant_id,
+                Contact.agent_id == agent_id,
+                Contact.channel == "voice",
+                Contact.state.in_(("offered", "connected", "wrap_up")),
+            )
+            .order_by(Contact.queued_at)
+        ).all()
+        return [(row[0], row[1]) for row in rows]
 
 
 voice_repository = VoiceRepository()

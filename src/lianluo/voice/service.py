@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianluo.auth.principal import Principal
-from lianluo.contacts.schemas import CallbackIn, CompleteIn, ContactIn
+from lianluo.contacts.schemas import CallbackIn, CompleteIn, ContactIn, TransferIn
 from lianluo.contacts.service import contact_service
 from lianluo.customers.normalize import normalize_phone, search_text_for
-from lianluo.errors import Conflict, Unprocessable
+from lianluo.db.base import utcnow
+from lianluo.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lianluo.events.service import event_service
-from lianluo.models import Customer, Identity, Role, VoicePhone
+from lianluo.models import Contact, Customer, Identity, Role, VoiceControl, VoicePhone
 from lianluo.runtime.router import RoutingRuntime
 from lianluo.voice.repository import voice_repository as repo
 
@@ -33,6 +34,20 @@ class Offer:
     contact_id: str
     agent_id: str
     sip_user: str | None
+
+
+@dataclass(frozen=True)
+class Talking:
+    """A connected call as the worker reconciles it: routing state and the desk's controls."""
+
+    state: str
+    agent_id: str | None
+    hold: bool = False
+    consult_agent_id: str | None = None
+    consult_sip_user: str | None = None
+
+
+DESK_ACTIONS = ("hold", "resume", "consult", "cancel_consult", "transfer", "hangup")
 
 
 def _phone(number: str) -> str | None:
@@ -160,6 +175,38 @@ class VoiceService:
                 offer = Offer(contact.id, contact.agent_id, phone.sip_user if phone else None)
             return contact.state, position, offer
 
+    def talking(self, principal: Principal, contact_id: str) -> Talking:
+        """The state of a connected call and what its agent's desk asks of it."""
+        with self.sessions() as session:
+            contact = repo.contact(session, principal.tenant_id, contact_id)
+            if contact is None:
+                return Talking("ended", None)
+            control = repo.control(session, principal.tenant_id, contact_id)
+            if control is None:
+                return Talking(contact.state, contact.agent_id)
+            sip_user = None
+            if control.consult_agent_id:
+                phone = repo.phone_of_agent(session, principal.tenant_id, control.consult_agent_id)
+                sip_user = phone.sip_user if phone else None
+            return Talking(
+                contact.state, contact.agent_id, control.hold, control.consult_agent_id, sip_user
+            )
+
+    def consult_failed(self, principal: Principal, contact_id: str, reason: str) -> None:
+        """The consulted agent's phone did not answer: the desk's request is withdrawn."""
+        with self.sessions.begin() as session:
+            control = repo.control(session, principal.tenant_id, contact_id)
+            contact = repo.contact(session, principal.tenant_id, contact_id)
+            if control is None or contact is None or control.consult_agent_id is None:
+                return
+            event_service.append(
+                session, principal.tenant_id, "contact.consult_ended", actor=principal,
+                customer_id=contact.customer_id, contact_id=contact.id, queue_id=contact.queue_id,
+                agent_id=contact.agent_id,
+                payload={"consult_agent_id": control.consult_agent_id, "reason": reason},
+            )  # fmt: skip
+            control.consult_agent_id = None
+
     def callbacks_offered(self, principal: Principal) -> list[tuple[Offer, str]]:
         """(offer, the number to call back) for every voice callback offered to an agent."""
         with self.sessions() as session:
@@ -214,3 +261,159 @@ class VoiceService:
         elif state == "connected" and agent_id:
             agent = self._agent_principal(principal.tenant_id, agent_id)
             contact_service.complete(self.router, agent, contact_id, CompleteIn())
+
+
+class VoiceDeskService:
+    """The agent desk's controls of a voice call: hold and resume, a consultation call to
+    another agent, blind or consultative transfer, hang up. Routing changes (transfer, the
+    end of the call and its wrap-up) go through the contact service like any contact's; the
+    media requests (hold, consultation) are a `VoiceControl` row the worker reconciles its SIP
+    legs to. Each change is an event (`contact.held`, `contact.resumed`,
+    `contact.consult_started`, `contact.consult_ended`, and the contact service's own), which
+    also wakes the worker and refreshes the desk."""
+
+    def calls(self, session: Session, principal: Principal) -> list[dict[str, Any]]:
+        agent = repo.agent_of_user(session, principal.tenant_id, principal.user_id)
+        if agent is None:
+            return []
+        out = []
+        for contact, control in repo.desk_calls(session, principal.tenant_id, agent.id):
+            context = contact.context or {}
+            out.append(
+                {
+                    "contact_id": contact.id,
+                    "customer_id": contact.customer_id,
+                    "state": contact.state,
+                    "caller": str(context.get("caller", "")),
+                    "dialled": str(context.get("dialled", "")),
+                    "ivr_path": [str(step) for step in context.get("ivr_path", [])],
+                    "callback": contact.callback,
+                    "hold": bool(control.hold) if control else False,
+                    "consult_agent_id": control.consult_agent_id if control else None,
+                    "transfer_note": str(context.get("transfer_note", "")),
+                }
+            )
+        return out
+
+    def _my_call(self, session: Session, principal: Principal, contact_id: str) -> Contact:
+        contact = repo.contact(session, principal.tenant_id, contact_id)
+        if contact is None or contact.channel != "voice":
+            raise NotFound(f"voice call {contact_id} not found")
+        agent = repo.agent_of_user(session, principal.tenant_id, principal.user_id)
+        if agent is None or contact.agent_id != agent.id:
+            raise Forbidden(f"call {contact_id} is not yours")
+        if contact.state != "connected":
+            raise Conflict(f"call {contact_id} is {contact.state}, not connected")
+        return contact
+
+    def control(
+        self,
+        sessions: sessionmaker[Session],
+        router: RoutingRuntime,
+        principal: Principal,
+        contact_id: str,
+        action: str,
+        to_agent_id: str | None = None,
+        to_queue_id: str | None = None,
+        note: str = "",
+    ) -> None:
+        if action not in DESK_ACTIONS:
+            raise Unprocessable(f"unknown call action {action!r}; one of {', '.join(DESK_ACTIONS)}")
+        with sessions.begin() as session:
+            contact = self._my_call(session, principal, contact_id)
+            control = repo.control(session, principal.tenant_id, contact_id)
+            if control is None:
+                control = VoiceControl(tenant_id=principal.tenant_id, contact_id=contact_id)
+                session.add(control)
+            consulting = control.consult_agent_id
+            if action in ("hold", "resume"):
+                self._hold(session, principal, contact, control, action == "hold")
+                return
+            if action == "consult":
+                self._consult(session, principal, contact, control, to_agent_id)
+                return
+            if action == "cancel_consult":
+                if consulting is None:
+                    raise Conflict("no consultation in progress")
+                self._event(session, principal, contact, "contact.consult_ended",
+                            consult_agent_id=consulting, reason="cancelled")  # fmt: skip
+                control.consult_agent_id = None
+                return
+            # transfer and hang up end this agent's part: no hold or consultation survives it
+            # (the worker keeps its consultation leg in hand: a transfer to that agent joins it)
+            if action == "transfer" and consulting is not None and not to_queue_id:
+                to_agent_id = to_agent_id or consulting  # completes the consultative transfer
+            if action == "transfer" and to_agent_id is None and to_queue_id is None:
+                raise Unprocessable("name the agent or the queue to transfer to")
+            if control.hold:
+                self._hold(session, principal, contact, control, False)
+            if consulting is not None:
+                reason = "transferred" if to_agent_id == consulting else action
+                self._event(session, principal, contact, "contact.consult_ended",
+                            consult_agent_id=consulting, reason=reason)  # fmt: skip
+                control.consult_agent_id = None
+        if action == "transfer":
+            contact_service.transfer(
+                router, principal, contact_id,
+                TransferIn(to_agent_id=to_agent_id, to_queue_id=to_queue_id, note=note),
+            )  # fmt: skip
+        else:
+            contact_service.complete(router, principal, contact_id, CompleteIn())
+
+    def _hold(
+        self,
+        session: Session,
+        principal: Principal,
+        contact: Contact,
+        control: VoiceControl,
+        hold: bool,
+    ) -> None:
+        if control.hold == hold:
+            raise Conflict(f"the call is {'already' if hold else 'not'} on hold")
+        now = utcnow()
+        if hold:
+            control.hold, control.held_since = True, now
+            self._event(session, principal, contact, "contact.held")
+            return
+        held_s = (now - control.held_since).total_seconds() if control.held_since else 0.0
+        control.hold, control.held_since = False, None
+        leg = repo.open_leg(session, principal.tenant_id, contact.id, contact.agent_id or "")
+        if leg is not None:  # hold time is part of AHT (domain/kpi reads it from the legs)
+            leg.hold_s = (leg.hold_s or 0.0) + held_s
+        self._event(session, principal, contact, "contact.resumed", hold_s=round(held_s, 3))
+
+    def _consult(
+        self,
+        session: Session,
+        principal: Principal,
+        contact: Contact,
+        control: VoiceControl,
+        to_agent_id: str | None,
+    ) -> None:
+        if control.consult_agent_id is not None:
+            raise Conflict("a consultation is already in progress")
+        if not to_agent_id:
+            raise Unprocessable("name the agent to consult (to_agent_id)")
+        target = repo.agent(session, principal.tenant_id, to_agent_id)
+        if target is None or target.id == contact.agent_id:
+            raise Unprocessable(f"agent {to_agent_id} not found (or it is you)")
+        if principal.partner_id is not None and target.partner_id != principal.partner_id:
+            raise Unprocessable(f"agent {to_agent_id} not found (or it is you)")
+        if repo.phone_of_agent(session, principal.tenant_id, target.id) is None:
+            raise Unprocessable(f"agent {to_agent_id} has no phone to call")
+        control.consult_agent_id = target.id
+        self._event(session, principal, contact, "contact.consult_started",
+                    consult_agent_id=target.id)  # fmt: skip
+
+    @staticmethod
+    def _event(
+        session: Session, principal: Principal, contact: Contact, kind: str, **payload: Any
+    ) -> None:
+        event_service.append(
+            session, principal.tenant_id, kind, actor=principal, customer_id=contact.customer_id,
+            contact_id=contact.id, queue_id=contact.queue_id, agent_id=contact.agent_id,
+            partner_id=principal.partner_id, payload=payload,
+        )  # fmt: skip
+
+
+voice_desk_service = VoiceDeskService()

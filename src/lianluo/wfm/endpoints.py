@@ -18,6 +18,8 @@ from lianluo.wfm.schemas import (
     AdherenceIn,
     AdherenceOut,
     ForecastOut,
+    PublishIn,
+    PublishOut,
     ScheduleIn,
     ScheduleOut,
     StaffIn,
@@ -86,3 +88,13 @@ def adherence(
     return wfm_service.adherence(
         session, principal, body, since=since, until=until, team=team, now=utcnow()
     )
+
+
+@router.put("/activities", response_model=PublishOut)
+def publish_activities(
+    body: PublishIn, principal: CurrentPrincipal, session: DbSession
+) -> PublishOut:
+    """Publish scheduled activities (work, break, lunch, meeting, training, off) of agents:
+    per agent they replace what was published between its first start and its last end. Agent
+    scorecards compute schedule adherence against them."""
+    return wfm_service.publish(session, principal, body)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
 from lianluo.customers.repository import partner_queue_ids
-from lianluo.models import Agent, Event, Queue, Tenant, User
+from lianluo.models import Agent, Event, Queue, ScheduleActivity, Tenant, User
 
 
 def event_scope(principal: Principal) -> ColumnElement[bool]:
@@ -130,6 +130,61 @@ class WfmRepository:
             .order_by(Event.occurred_at, Event.id)
         )
         return [StateChange(r.agent_id, r.occurred_at, dict(r.payload or {})) for r in rows]
+
+    def activities(
+        self,
+        session: Session,
+        principal: Principal,
+        agent_ids: Sequence[str],
+        since: datetime,
+        until: datetime,
+    ) -> list[ScheduleActivity]:
+        """The published activities of these agents (in scope) that overlap [since, until)."""
+        if not agent_ids:
+            return []
+        in_scope = select(Agent.id).where(
+            Agent.tenant_id == principal.tenant_id,
+            *([Agent.partner_id == principal.partner_id] if principal.partner_id else []),
+        )
+        rows = session.execute(
+            select(ScheduleActivity)
+            .where(
+                ScheduleActivity.tenant_id == principal.tenant_id,
+                ScheduleActivity.agent_id.in_(list(agent_ids)),
+                ScheduleActivity.agent_id.in_(in_scope),
+                ScheduleActivity.start_at < until,
+                ScheduleActivity.end_at > since,
+            )
+            .order_by(ScheduleActivity.agent_id, ScheduleActivity.start_at)
+        )
+        return list(rows.scalars())
+
+    def replace_activities(
+        self,
+        session: Session,
+        tenant_id: str,
+        agent_id: str,
+        since: datetime,
+        until: datetime,
+        activities: Sequence[tuple[datetime, datetime, str]],
+    ) -> None:
+        """Publish an agent's activities for [since, until): what was published there before
+        (overlapping) is replaced."""
+        session.execute(
+            delete(ScheduleActivity).where(
+                ScheduleActivity.tenant_id == tenant_id,
+                ScheduleActivity.agent_id == agent_id,
+                ScheduleActivity.start_at < until,
+                ScheduleActivity.end_at > since,
+            )
+        )
+        session.add_all(
+            ScheduleActivity(
+                tenant_id=tenant_id, agent_id=agent_id, start_at=start, end_at=end, activity=name
+            )
+            for start, end, name in activities
+        )
+        session.flush()
 
     def queues(self, session: Session, principal: Principal) -> list[tuple[str, str]]:
         conditions = [Queue.tenant_id == principal.tenant_id, Queue.is_active.is_(True)]

@@ -200,6 +200,21 @@ class AdherenceIn(BaseModel):
     grace_s: float = Field(0.0, ge=0, le=3600)
 
 
+class PublishIn(BaseModel):
+    activities: list[ActivityIn] = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_ACTIVITIES,
+        description="each agent's activities; they replace what was published for the agent "
+        "between its first start and its last end",
+    )
+
+
+class PublishOut(BaseModel):
+    agents: int
+    activities: int
+
+
 class DeviationOut(BaseModel):
     start: datetime
     end: datetime

@@ -50,6 +50,8 @@ from lianluo.wfm.schemas import (
     ForecastOut,
     ForecastPoint,
     ForecastRequirement,
+    PublishIn,
+    PublishOut,
     ScheduleIn,
     ScheduleOut,
     StaffIn,
@@ -388,6 +390,65 @@ class WfmService:
             ],
             teams=[_adherence_row(name, name, name, r, zone) for name, r in teams.items()],
         )
+
+    # -- published schedules ---------------------------------------------------------------
+
+    def publish(self, session: Session, principal: Principal, body: PublishIn) -> PublishOut:
+        """Store the agents' scheduled activities (e.g. /schedule's with assign): per agent,
+        they replace what was published between its first start and its last end."""
+        principal.require(WFM_USERS, "publishing schedules")
+        in_scope = {a.id for a in repo.agents(session, principal, None)}
+        unknown = sorted({a.agent_id for a in body.activities} - in_scope)
+        if unknown:
+            raise Unprocessable(f"unknown agent ids in activities: {', '.join(unknown[:5])}")
+        plan = [
+            ScheduledActivity(a.agent_id, _epoch_s(a.start), _epoch_s(a.end), a.activity)
+            for a in body.activities
+        ]
+        try:  # the same checks as adherence: known activities, no overlaps per agent
+            compute_adherence(plan, [], window_start_s=0.0, window_end_s=1.0)
+        except ValueError as exc:
+            raise Unprocessable(str(exc)) from exc
+        by_agent: dict[str, list[ActivityIn]] = defaultdict(list)
+        for activity in body.activities:
+            by_agent[activity.agent_id].append(activity)
+        for agent_id, items in sorted(by_agent.items()):
+            repo.replace_activities(
+                session,
+                principal.tenant_id,
+                agent_id,
+                min(a.start for a in items),
+                max(a.end for a in items),
+                [(a.start, a.end, a.activity) for a in items],
+            )
+        return PublishOut(agents=len(by_agent), activities=len(body.activities))
+
+    def stored_adherence(
+        self,
+        session: Session,
+        principal: Principal,
+        agent_id: str,
+        since: datetime,
+        until: datetime,
+    ) -> AdherenceReport | None:
+        """Adherence of one agent over [since, until) to its published schedule, from its
+        agent.state_changed events; None when nothing is published for it in the window."""
+        stored = repo.activities(session, principal, [agent_id], since, until)
+        if not stored or not until > since:
+            return None
+        plan = [
+            ScheduledActivity(agent_id, _epoch_s(a.start_at), _epoch_s(a.end_at), a.activity)
+            for a in stored
+        ]
+        changes = repo.state_changes(session, principal, [agent_id], since - STATE_LOOKBACK, until)
+        reports = compute_adherence(
+            plan,
+            _state_intervals(changes, until),
+            window_start_s=_epoch_s(since),
+            window_end_s=_epoch_s(until),
+        )
+        report = reports.get(agent_id)
+        return report if report is not None and report.scheduled_s > 0 else None
 
 
 def _aware(at: datetime) -> datetime:

@@ -264,7 +264,7 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             bob = watch(bob_ctx.new_page())
             _login(bob, base, "bob")
             _available(bob)
-            alice.get_by_label("转给座席").select_option(ids["bob"])
+            alice.get_by_label("转给座席", exact=True).select_option(ids["bob"])
             alice.get_by_label("转接备注").fill("宽带故障，已核实身份")
             alice.get_by_role("button", name="确认转接").click()
             expect(alice.locator("#chats button")).to_have_count(0)
@@ -308,7 +308,7 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             # wrap-up with a disposition; the customer rates the chat
             bob.get_by_role("button", name="结束会话").click()
             expect(bob.locator("#wrap-form")).to_be_visible()
-            bob.get_by_label("处理结果").select_option("resolved")
+            bob.get_by_label("处理结果", exact=True).select_option("resolved")
             bob.get_by_label("备注", exact=True).fill("重启光猫后恢复")
             bob.get_by_role("button", name="完成").click()
             expect(bob.locator("#chats button")).to_have_count(1)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lianluo.channels.voice import sip
-from lianluo.channels.voice.media import Prompt
+from lianluo.channels.voice.media import CallEnded, Prompt
 from lianluo.channels.voice.server import Call, Registrar, SipEndpoint
 from lianluo.voice.service import digest_ha1
 
@@ -269,6 +269,46 @@ class TestMethods:
         finally:
             peer.close()
 
+    async def test_a_phone_registered_over_tcp_is_called_on_its_connection(
+        self, endpoint: SipEndpoint
+    ) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", endpoint.port)
+        peer = Peer(endpoint.port)  # its text; sent on the TCP connection instead
+        try:
+
+            def register(cseq: int, extra: str = "") -> bytes:
+                text = peer.request("REGISTER", "tcp-reg", cseq, extra=extra)
+                text = text.replace("<sip:4008@", "<sip:1001@").replace(
+                    "SIP/2.0/UDP", "SIP/2.0/TCP"
+                )
+                return text.encode()
+
+            writer.write(register(1))
+            (challenge,) = await TestTcp.responses(reader, 1)
+            assert challenge.status == 401
+            fields = _digest_fields(challenge.get("www-authenticate") or "")
+            writer.write(register(2, _authorization("1001", "right", fields, "sip:127.0.0.1")))
+            (ok,) = await TestTcp.responses(reader, 1)
+            assert ok.status == 200
+            assert endpoint.registrar is not None
+            binding = endpoint.registrar.lookup("1001")
+            assert binding is not None
+            assert endpoint.reliable(binding.addr)  # its connection, not its Contact's port
+            dialing = asyncio.ensure_future(
+                endpoint.dial(binding.contact, binding.addr, ring_timeout_s=5.0)
+            )
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            invite = sip.parse(head + await reader.readexactly(length))
+            assert invite.method == "INVITE"
+            assert (invite.get("via") or "").startswith("SIP/2.0/TCP")
+            writer.write(sip.response_to(invite, 486, to_tag="busy").to_bytes())
+            with pytest.raises(CallEnded):
+                await dialing
+        finally:
+            writer.close()
+            peer.close()
+
 
 def _digest_fields(header: str) -> dict[str, str]:
     from lianluo.channels.voice.server import parse_auth
@@ -344,3 +384,57 @@ def test_the_endpoint_survives_any_datagram(datagrams: list[bytes]) -> None:
             await ep.close()
 
     asyncio.run(scenario())
+
+
+class TestTcp:
+    """SIP over TCP: messages framed by Content-Length however the stream is cut."""
+
+    @staticmethod
+    def options(branch: str, body: bytes = b"") -> bytes:
+        head = (
+            f"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch={branch}"
+            "\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: tcp-1\r\n"
+            f"CSeq: 1 OPTIONS\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
+
+    @staticmethod
+    async def responses(reader: asyncio.StreamReader, n: int) -> list[sip.SipMessage]:
+        out = []
+        for _ in range(n):
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            message = sip.parse(head)
+            length = int(message.get("content-length") or 0)
+            if length:
+                await reader.readexactly(length)
+            out.append(message)
+        return out
+
+    async def test_split_and_joined_messages(self, endpoint: SipEndpoint) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", endpoint.port)
+        first, second = self.options("z9hG4bKa", b"x" * 10), self.options("z9hG4bKb")
+        writer.write(b"\r\n\r\n" + first[:7])  # a keep-alive ping, then half a message
+        await writer.drain()
+        assert await asyncio.wait_for(reader.readexactly(2), 5) == b"\r\n"  # the pong
+        await asyncio.sleep(0.05)
+        writer.write(first[7:] + second)  # the rest and a whole second one in one segment
+        await writer.drain()
+        got = await self.responses(reader, 2)
+        assert [m.status for m in got] == [200, 200]
+        assert [m.top_via_branch for m in got] == ["z9hG4bKa", "z9hG4bKb"]
+        writer.close()
+
+    async def test_an_unframeable_stream_is_closed_and_udp_goes_on(
+        self, endpoint: SipEndpoint
+    ) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", endpoint.port)
+        writer.write(self.options("z9hG4bKc").replace(b"Content-Length: 0", b"Content-Length: x"))
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the server
+        writer.close()
+        peer = Peer(endpoint.port)
+        try:
+            peer.send(self.options("z9hG4bKd").decode().replace("TCP", "UDP"))
+            assert (await peer.recv()).status == 200
+        finally:
+            peer.close()

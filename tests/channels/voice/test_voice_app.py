@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from lianluo.auth.principal import Principal
 from lianluo.channels.voice.app import DbVoicePlatform, NumberMap, VoiceApp, load_flows
 from lianluo.channels.voice.prompts import PromptCache
+from lianluo.events.service import BUS_KEY
 from lianluo.models import Agent, Contact, Event, Leg, Queue, Tenant
 from lianluo.routing.schemas import StateChangeIn
 from lianluo.routing.service import routing_service
+from lianluo.runtime.bus import EventBus
 from lianluo.runtime.router import RoutingRuntime
 from lianluo.voice.service import VoiceService
 from tests.channels.voice.sipp_runner import SIPP, free_udp_port, needs_sipp, run_sipp
@@ -91,6 +95,9 @@ async def start_app(
         announce_every_s=30,
         gateway=gateway,
     )
+    bus = EventBus()
+    center.service.sessions.configure(info={BUS_KEY: bus})
+    bus.subscribe(app.on_event)  # waiting calls wake on routing events, as the worker runs
     await app.start()
     return app, platform
 
@@ -230,3 +237,299 @@ def test_sipp_is_the_debian_build_with_pcap_play() -> None:
     assert SIPP is not None
     out = subprocess.run([SIPP, "-v"], capture_output=True, text=True, check=False)
     assert "PCAP" in out.stdout + out.stderr
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+async def test_the_desk_holds_resumes_and_hangs_up_a_call(
+    center: Center, session: Session, tmp_path: Path
+) -> None:
+    """The agent's desk controls reach the SIP legs: hold is a re-INVITE with a=inactive to
+    the phone (SIPp checks the SDP) while the caller hears music, resume is a=sendrecv, and
+    hang up ends both legs and leaves the contact in wrap-up with the hold time on its leg."""
+    from lianluo.voice.service import voice_desk_service
+
+    center.agent_available()
+    app, platform = await start_app(center, tmp_path)
+    phone_port = free_udp_port()
+
+    def control(action: str) -> None:
+        voice_desk_service.control(
+            center.service.sessions, center.router, center.agent_principal, contact_id, action
+        )
+
+    try:
+        agent_phone = asyncio.ensure_future(
+            run_sipp("agent_hold.xml", None, local_port=phone_port, workdir=tmp_path)
+        )
+        await asyncio.sleep(0.5)
+        registered = await run_sipp(
+            "agent_register.xml", app.endpoint.port, workdir=tmp_path,
+            extra=["-key", "user", "1001", "-key", "phone_port", str(phone_port)],
+        )  # fmt: skip
+        assert registered.returncode == 0, registered.output
+        caller = asyncio.ensure_future(
+            run_sipp("caller_until_bye.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
+        )
+        for _ in range(150):
+            records = list(app.records.values())
+            if records and records[0].outcome == "connected":
+                break
+            await asyncio.sleep(0.1)
+        (record,) = app.records.values()
+        assert record.outcome == "connected", record
+        assert record.contact_id is not None
+        contact_id = record.contact_id
+        (caller_call,) = [c for c in app.endpoint.calls.values() if not c.outbound]
+        await asyncio.sleep(0.5)
+        await platform._call(control, "hold")
+        for _ in range(50):
+            if caller_call.leg.peer is None and caller_call.leg._frames is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert caller_call.leg.peer is None  # unbridged: the caller hears music on hold
+        assert caller_call.leg._looping
+        await asyncio.sleep(1.0)
+        await platform._call(control, "resume")
+        for _ in range(50):
+            if caller_call.leg.peer is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert caller_call.leg.peer is not None  # bridged again
+        await platform._call(control, "hangup")
+        agent, caller_result = await asyncio.gather(agent_phone, caller)
+        assert agent.returncode == 0, agent.output
+        assert caller_result.returncode == 0, caller_result.output
+        await asyncio.sleep(0.3)
+    finally:
+        await app.close()
+        platform.close()
+    assert record.outcome == "completed"
+    session.expire_all()
+    contact = session.execute(select(Contact).where(Contact.id == contact_id)).scalar_one()
+    assert contact.state == "wrap_up"
+    kinds = (
+        session.execute(
+            select(Event.type).where(Event.contact_id == contact_id).order_by(Event.occurred_at)
+        )
+        .scalars()
+        .all()
+    )
+    assert kinds.index("contact.held") < kinds.index("contact.resumed")
+    assert kinds.index("contact.resumed") < kinds.index("contact.completed")
+    leg = session.execute(select(Leg).where(Leg.contact_id == contact_id)).scalar_one()
+    assert leg.hold_s >= 0.9
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+async def test_a_blind_transfer_puts_the_caller_back_in_line_and_rings_the_next_agent(
+    center: Center, session: Session, tmp_path: Path
+) -> None:
+    """The first agent's desk transfers the call to a second agent: the first phone gets a
+    BYE, the caller hears music again, the second agent's phone rings and answers, and that
+    agent's desk hangs up at the end."""
+    from lianluo.voice.service import voice_desk_service
+
+    second_user = make_user(session, center.tenant, "voice-agent-2", ["agent"])
+    second = Agent(tenant_id=center.tenant.id, user_id=second_user.id, capacity={"voice": 1})
+    session.add(second)
+    session.commit()
+    second_principal = Principal(
+        second_user.id, center.tenant.id, None, frozenset({"agent"}), username="voice-agent-2"
+    )
+    center.service.set_phone(center.tenant.id, second.id, "1002", "lianluo", "s3cret")
+    center.agent_available()
+    app, platform = await start_app(center, tmp_path)
+    ports = {"1001": free_udp_port(), "1002": free_udp_port()}
+    register = tmp_path / "agent_register_1002.xml"
+    register.write_text(
+        (Path(__file__).parent / "sipp" / "agent_register.xml")
+        .read_text()
+        .replace("username=1001", "username=1002")
+    )
+    try:
+        phones = {
+            user: asyncio.ensure_future(run_sipp("agent_answer.xml", None, local_port=port, workdir=tmp_path))
+            for user, port in ports.items()
+        }
+        await asyncio.sleep(0.5)
+        for user, scenario in (("1001", "agent_register.xml"), ("1002", str(register))):
+            registered = await run_sipp(
+                scenario, app.endpoint.port, workdir=tmp_path,
+                extra=["-key", "user", user, "-key", "phone_port", str(ports[user])],
+            )  # fmt: skip
+            assert registered.returncode == 0, registered.output
+        caller = asyncio.ensure_future(
+            run_sipp("caller_until_bye.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
+        )
+        for _ in range(150):
+            records = list(app.records.values())
+            if records and records[0].outcome == "connected":
+                break
+            await asyncio.sleep(0.1)
+        (record,) = app.records.values()
+        assert record.agent_id == center.agent.id, record
+        contact_id = record.contact_id
+        assert contact_id is not None
+
+        def second_ready() -> None:
+            routing_service.change_state(
+                center.router, second_principal, None, StateChangeIn(state="available")
+            )
+
+        def transfer() -> None:
+            voice_desk_service.control(
+                center.service.sessions, center.router, center.agent_principal, contact_id,
+                "transfer", to_agent_id=second.id, note="宽带问题",
+            )  # fmt: skip
+
+        await platform._call(second_ready)
+        await asyncio.sleep(0.5)
+        await platform._call(transfer)
+        first = await phones["1001"]  # the first phone gets its BYE
+        assert first.returncode == 0, first.output
+        for _ in range(150):
+            if record.agent_id == second.id and record.outcome == "connected":
+                break
+            await asyncio.sleep(0.1)
+        assert record.agent_id == second.id, record
+        await asyncio.sleep(1.0)
+
+        def hang_up() -> None:
+            voice_desk_service.control(
+                center.service.sessions, center.router, second_principal, contact_id, "hangup"
+            )
+
+        await platform._call(hang_up)
+        second_phone, caller_result = await asyncio.gather(phones["1002"], caller)
+        assert second_phone.returncode == 0, second_phone.output
+        assert caller_result.returncode == 0, caller_result.output
+        await asyncio.sleep(0.3)
+    finally:
+        await app.close()
+        platform.close()
+    session.expire_all()
+    contact = session.execute(select(Contact).where(Contact.id == contact_id)).scalar_one()
+    assert contact.state == "wrap_up"
+    assert contact.agent_id == second.id
+    legs = session.execute(select(Leg).where(Leg.contact_id == contact_id)).scalars().all()
+    assert {(leg.agent_id, leg.end_reason) for leg in legs} == {
+        (center.agent.id, "transferred"),
+        (second.id, "completed"),
+    }
+    assert "contact.transferred" in _kinds(session, contact_id)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+async def test_a_consultation_then_transfer_bridges_the_caller_to_the_consulted_agent(
+    center: Center, session: Session, tmp_path: Path
+) -> None:
+    """The first agent's desk consults a second agent: the caller holds with music while the
+    second phone rings and answers and the two agents talk; the desk completes the transfer,
+    the first phone gets a BYE, the caller is bridged to the second agent's call, whose desk
+    hangs up at the end."""
+    from lianluo.voice.service import voice_desk_service
+
+    second_user = make_user(session, center.tenant, "voice-agent-2", ["agent"])
+    second = Agent(tenant_id=center.tenant.id, user_id=second_user.id, capacity={"voice": 1})
+    session.add(second)
+    session.commit()
+    second_principal = Principal(
+        second_user.id, center.tenant.id, None, frozenset({"agent"}), username="voice-agent-2"
+    )
+    center.service.set_phone(center.tenant.id, second.id, "1002", "lianluo", "s3cret")
+    center.agent_available()
+    app, platform = await start_app(center, tmp_path)
+    ports = {"1001": free_udp_port(), "1002": free_udp_port()}
+    register = tmp_path / "agent_register_1002.xml"
+    register.write_text(
+        (Path(__file__).parent / "sipp" / "agent_register.xml")
+        .read_text()
+        .replace("username=1001", "username=1002")
+    )
+    try:
+        phones = {
+            user: asyncio.ensure_future(run_sipp("agent_answer.xml", None, local_port=port, workdir=tmp_path))
+            for user, port in ports.items()
+        }
+        await asyncio.sleep(0.5)
+        for user, scenario in (("1001", "agent_register.xml"), ("1002", str(register))):
+            registered = await run_sipp(
+                scenario, app.endpoint.port, workdir=tmp_path,
+                extra=["-key", "user", user, "-key", "phone_port", str(ports[user])],
+            )  # fmt: skip
+            assert registered.returncode == 0, registered.output
+        caller = asyncio.ensure_future(
+            run_sipp("caller_until_bye.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
+        )
+        for _ in range(150):
+            records = list(app.records.values())
+            if records and records[0].outcome == "connected":
+                break
+            await asyncio.sleep(0.1)
+        (record,) = app.records.values()
+        assert record.agent_id == center.agent.id, record
+        contact_id = record.contact_id
+        assert contact_id is not None
+
+        def second_ready() -> None:
+            routing_service.change_state(
+                center.router, second_principal, None, StateChangeIn(state="available")
+            )
+
+        def desk(action: str, **kw: Any) -> None:
+            voice_desk_service.control(
+                center.service.sessions, center.router, center.agent_principal, contact_id,
+                action, **kw,
+            )  # fmt: skip
+
+        (caller_call,) = [c for c in app.endpoint.calls.values() if not c.outbound]
+        await platform._call(second_ready)
+        await asyncio.sleep(0.5)
+        await platform._call(partial(desk, "consult", to_agent_id=second.id))
+        for _ in range(150):  # the second phone answered: the two agents are linked
+            agent_legs = [c for c in app.endpoint.calls.values() if c.outbound]
+            if len(agent_legs) == 2 and all(c.leg.peer is not None for c in agent_legs):
+                break
+            await asyncio.sleep(0.1)
+        assert len(agent_legs) == 2
+        assert all(c.leg.peer is not None for c in agent_legs)  # agent to agent
+        assert caller_call.leg.peer is None  # the caller holds, with music
+        assert caller_call.leg._looping
+        await asyncio.sleep(0.5)
+        await platform._call(partial(desk, "transfer"))  # to the consulted agent
+        first = await phones["1001"]  # the first phone gets its BYE
+        assert first.returncode == 0, first.output
+        for _ in range(150):
+            if record.agent_id == second.id and record.outcome == "connected":
+                break
+            await asyncio.sleep(0.1)
+        assert record.agent_id == second.id, record
+        await asyncio.sleep(1.0)
+
+        def hang_up() -> None:
+            voice_desk_service.control(
+                center.service.sessions, center.router, second_principal, contact_id, "hangup"
+            )
+
+        await platform._call(hang_up)
+        second_phone, caller_result = await asyncio.gather(phones["1002"], caller)
+        assert second_phone.returncode == 0, second_phone.output
+        assert caller_result.returncode == 0, caller_result.output
+        await asyncio.sleep(0.3)
+    finally:
+        await app.close()
+        platform.close()
+    session.expire_all()
+    contact = session.execute(select(Contact).where(Contact.id == contact_id)).scalar_one()
+    assert contact.state == "wrap_up"
+    assert contact.agent_id == second.id
+    legs = session.execute(select(Leg).where(Leg.contact_id == contact_id)).scalars().all()
+    assert {(leg.agent_id, leg.end_reason) for leg in legs} == {
+        (center.agent.id, "transferred"),
+        (second.id, "completed"),
+    }
+    assert "contact.transferred" in _kinds(session, contact_id)
+
+
+def _kinds(session: Session, contact_id: str) -> list[str]:
+    return list(session.execute(select(Event.type).where(Event.contact_id == contact_id)).scalars())

@@ -77,9 +77,13 @@ def test_a_stem_is_never_longer_than_its_word(word: str) -> None:
     assert stem(word)
 
 
-def test_documents_also_index_single_characters_queries_do_not() -> None:
-    document = tokenize("宽带无法上网", characters=True)
-    assert {"上网", "上", "网"} <= set(document)
+def test_single_characters_are_terms_only_where_jieba_cuts_them() -> None:
     assert tokenize("宽带无法上网") == ["宽带", "无法", "上网"]
-    # the query 上不了网 is cut 上 / 不了 / 网: it meets the document through 上 and 网
-    assert {"上", "网"} <= set(tokenize("上不了网")) & set(document)
+    assert "包" in tokenize("流量包")
+    assert tokenize("上网") == ["上网"]  # not 上 and 网 as well
+
+
+def test_a_split_verb_object_word_is_put_back() -> None:
+    assert "上网" in tokenize("家里宽带上不了网")
+    assert "充值" in tokenize("手机充不了值")
+    assert "上网" not in tokenize("上面不是网")  # only a potential complement splits a word

@@ -25,6 +25,7 @@ from lianluo.domain.kpi import (
     report_kpis,
     staffed_time_s,
     summarize,
+    totals_by_group,
     totals_of,
 )
 
@@ -175,6 +176,28 @@ def test_totals_of_parts_add_to_the_whole(outcomes: list[ContactOutcome], parts:
     whole = totals_of(cols, params)
     for name, value in whole.as_dict().items():
         assert getattr(summed, name) == pytest.approx(value), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(outcome_st, min_size=1, max_size=30, unique_by=lambda o: o.contact_id),
+       st.integers(1, 6))  # fmt: skip
+def test_totals_by_group_is_totals_of_each_group(
+    outcomes: list[ContactOutcome], groups: int
+) -> None:
+    cols = OutcomeColumns.from_outcomes(outcomes)
+    params = KpiParams()
+    from lianluo.domain.kpi import repeat_complaint_flags, repeat_contact_flags
+
+    rc = repeat_contact_flags(cols, params.fcr_window_s)
+    rq = repeat_complaint_flags(cols, params.repeat_complaint_window_s)
+    group = (np.arange(len(cols)) * 7919) % groups
+    by_group = totals_by_group(cols, group, groups, params, rc, rq)
+    assert len(by_group) == groups
+    for g in range(groups):
+        mask = group == g
+        expected = totals_of(cols.select(mask), params, rc[mask], rq[mask])
+        for name, value in expected.as_dict().items():
+            assert getattr(by_group[g], name) == pytest.approx(value), name
 
 
 class TestLocalBuckets:

@@ -133,6 +133,7 @@ def operations(draw: st.DrawFn, n_agents: int, max_ops: int = 60) -> list[Op]:
                     "transfer",
                     "callback",
                     "update",
+                    "readd",
                     "all_available",
                     "complete_all",
                 )
@@ -171,6 +172,8 @@ def operations(draw: st.DrawFn, n_agents: int, max_ops: int = 60) -> list[Op]:
                 "to_queue": draw(st.sampled_from((*QUEUE_IDS, None))),
                 "to_agent": draw(st.sampled_from((None, 0, 1, 2))),
             }
+        elif kind == "readd":
+            args = {"agent": draw(st.integers(0, n_agents - 1))}
         elif kind == "update":
             args = {
                 "agent": draw(st.integers(0, n_agents - 1)),
@@ -224,6 +227,12 @@ def apply(
             for profile in profiles:
                 out += router.set_agent_state(profile.agent_id, AgentState.AVAILABLE, now)
             return "ok", out
+        if op.kind == "readd":
+            # removed and registered again under the same id: nothing of the old agent may
+            # linger in an index (an agent with contacts cannot be removed: an error for both)
+            base = profiles[a["agent"]]
+            commands = router.remove_agent(base.agent_id, now)
+            return "ok", commands + router.add_agent(base, now, AgentState.AVAILABLE)
         if op.kind == "update":
             base = profiles[a["agent"]]
             profile = AgentProfile(

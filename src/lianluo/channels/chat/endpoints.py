@@ -24,6 +24,7 @@ from lianluo.channels.chat.hub import Connection, hub_of
 from lianluo.channels.chat.schemas import (
     MAX_FRAME_BYTES,
     CallbackFrame,
+    CallFrame,
     CannedReplyIn,
     CannedReplyOut,
     ChatMessageOut,
@@ -394,7 +395,9 @@ async def _customer_frame(ctx: AppContext, conn: Connection, chat: ChatRef, fram
         conn.push(result)
         conn.push({"type": "refresh"})
     elif isinstance(frame, RateFrame):
-        await _run(chat_service.rate, ctx.sessions, chat, frame.score, frame.comment)
+        await _run(
+            chat_service.rate, ctx.sessions, chat, frame.score, frame.comment, router_.clock()
+        )
         conn.push({"type": "rated", "score": frame.score})
     elif isinstance(frame, EndFrame):
         await _run(chat_service.end_by_customer, router_, chat)
@@ -502,6 +505,15 @@ async def _agent_frame(
     hub = hub_of(ctx)
     if isinstance(frame, PingFrame):
         conn.push({"type": "pong"})
+        return
+    if isinstance(frame, CallFrame):
+        from lianluo.voice.service import voice_desk_service  # the voice channel's desk side
+
+        await _run(
+            voice_desk_service.control, ctx.sessions, runtime_of(ctx), principal,
+            frame.contact_id, frame.action, frame.to_agent_id, frame.to_queue_id, frame.note,
+        )  # fmt: skip
+        conn.push({"type": "call_ok", "contact_id": frame.contact_id, "action": frame.action})
         return
     if isinstance(frame, JoinFrame):
 

@@ -10,6 +10,9 @@ Frames from clients (customer: /ws/chat, agent: /ws/desk, which names the conver
     {"type": "end"}                                               (customer) -> status ended
     {"type": "join", "conversation_id": "…", "last_seq": 0}       (agent) -> replay
     {"type": "ping"}                                              -> pong
+    {"type": "call", "action": "hold", "contact_id": "…"}         (agent, voice) -> call_ok
+        actions: hold, resume, consult (to_agent_id), cancel_consult, transfer (to_agent_id or
+        to_queue_id; after a consultation, to the consulted agent), hangup (then wrap-up)
 
 Server frames: hello, message {seq, id, client_msg_id, sender, body, at}, ack {client_msg_id,
 seq, id}, typing, read, status {state, position, ewt_s}, queue {position, ewt_s}, desk (agent:
@@ -78,6 +81,17 @@ class PingFrame(_Frame):
     type: Literal["ping"]
 
 
+class CallFrame(_Frame):
+    """The agent desk's control of its voice call (the SIP worker carries it out)."""
+
+    type: Literal["call"]
+    contact_id: str = Field(min_length=1, max_length=32)
+    action: Literal["hold", "resume", "consult", "cancel_consult", "transfer", "hangup"]
+    to_agent_id: str | None = Field(None, max_length=32)
+    to_queue_id: str | None = Field(None, max_length=32)
+    note: str = Field("", max_length=2000)
+
+
 ClientFrame = Annotated[
     MessageFrame
     | TypingFrame
@@ -86,7 +100,8 @@ ClientFrame = Annotated[
     | RateFrame
     | EndFrame
     | JoinFrame
-    | PingFrame,
+    | PingFrame
+    | CallFrame,
     Field(discriminator="type"),
 ]
 client_frame = TypeAdapter(ClientFrame)

@@ -288,6 +288,7 @@ class ChatService:
                 "direction": "inbound",
                 "priority": 0,
                 "conversation_id": chat.conversation_id,
+                "region": customer.region,
             },
         )
         request = rt.ContactRequest(
@@ -484,9 +485,15 @@ class ChatService:
         return router.execute(chat.tenant_id, op)
 
     def rate(
-        self, sessions: sessionmaker[Session], chat: ChatRef, score: int, comment: str
+        self,
+        sessions: sessionmaker[Session],
+        chat: ChatRef,
+        score: int,
+        comment: str,
+        now_s: float | None = None,
     ) -> None:
-        """CSAT at the end: on the chat session, and a chat.rated event for reports."""
+        """CSAT at the end: on the chat session, and a chat.rated event for reports (at the
+        router's clock `now_s`, like the chat's other events, so it follows them in the log)."""
         if "\x00" in comment:
             raise Unprocessable("comment: NUL characters are not allowed")
         with sessions() as session:
@@ -502,6 +509,7 @@ class ChatService:
                 session,
                 chat.tenant_id,
                 "chat.rated",
+                occurred_at=None if now_s is None else to_datetime(now_s),
                 customer_id=chat.customer_id,
                 contact_id=row.contact_id,
                 queue_id=chat.queue_id,

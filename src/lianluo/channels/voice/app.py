@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ from lianluo.channels.voice.media import CallEnded, Prompt
 from lianluo.channels.voice.prompts import PromptCache
 from lianluo.channels.voice.server import Call, Registrar, SipEndpoint
 from lianluo.domain import flows as fl
-from lianluo.voice.service import Offer, VoiceService
+from lianluo.voice.service import Offer, Talking, VoiceService
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,10 @@ class VoicePlatform(Protocol):
 
     async def callbacks_offered(self) -> list[tuple[Offer, str]]: ...
 
+    async def talking(self, contact_id: str) -> Talking: ...
+
+    async def consult_failed(self, contact_id: str, reason: str) -> None: ...
+
     def ha1_of(self, sip_user: str) -> str | None: ...
 
 
@@ -157,6 +161,12 @@ class DbVoicePlatform:
     async def callbacks_offered(self) -> list[tuple[Offer, str]]:
         return await self._call(self.service.callbacks_offered, self.principal)
 
+    async def talking(self, contact_id: str) -> Talking:
+        return await self._call(self.service.talking, self.principal, contact_id)
+
+    async def consult_failed(self, contact_id: str, reason: str) -> None:
+        await self._call(self.service.consult_failed, self.principal, contact_id, reason)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
@@ -188,7 +198,7 @@ class VoiceApp:
         host: str = "127.0.0.1",
         realm: str = "lianluo",
         announce_every_s: float = 20.0,
-        poll_s: float = 0.25,
+        poll_s: float = 1.0,
         ring_timeout_s: float = 20.0,
         agent_proxy: tuple[str, int] | None = None,
         gateway: tuple[str, int] | None = None,
@@ -199,7 +209,13 @@ class VoiceApp:
         self.prompts = prompts
         self.recordings = recordings
         self.announce_every_s = announce_every_s
+        # Waiting calls wake on routing events (`on_event`, subscribed to the event bus of the
+        # process that routes); `poll_s` is only the safety net for routing done elsewhere
+        # (another process without a shared bus) or an event lost
         self.poll_s = poll_s
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._dialer_wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.ring_timeout_s = ring_timeout_s
         # with several workers, phones register at a proxy (deploy/kamailio) and are called
         # through it; alone, this endpoint is their registrar
@@ -214,7 +230,23 @@ class VoiceApp:
         self.endpoint = SipEndpoint(self.on_call, host=host, registrar=self.registrar)
         self.records: dict[str, CallRecord] = {}
 
+    def on_event(self, event: dict[str, Any]) -> None:
+        """EventBus subscriber (any thread): a routing change of a contact wakes its call."""
+        contact_id = event.get("contact_id")
+        loop = self._loop
+        if not contact_id or loop is None or not str(event.get("type", "")).startswith("contact."):
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(self._wake, str(contact_id))
+
+    def _wake(self, contact_id: str) -> None:
+        wakeup = self._wakeups.get(contact_id)
+        if wakeup is not None:
+            wakeup.set()
+        self._dialer_wake.set()
+
     async def start(self, port: int = 0) -> None:
+        self._loop = asyncio.get_running_loop()
         for flow in self.flows.values():  # synthesise every prompt before the first call
             for name, texts in flow.prompts.items():
                 for language, text in texts.items():
@@ -248,7 +280,9 @@ class VoiceApp:
                 raise
             except Exception:
                 log.exception("voice: the callback dialer failed; retrying")
-            await asyncio.sleep(self.poll_s * 2)
+            self._dialer_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dialer_wake.wait(), self.poll_s * 2)
 
     async def _ring_agent(self, offer: Offer, caller: str) -> Call | None:
         binding = self.registrar.lookup(offer.sip_user) if offer.sip_user else None
@@ -408,12 +442,27 @@ class VoiceApp:
     async def _wait_in_queue(
         self, call: Call, contact_id: str, language: str, record: CallRecord
     ) -> None:
+        wakeup = self._wakeups[contact_id] = asyncio.Event()
+        try:
+            await self._wait_for_agent(call, contact_id, language, record, wakeup)
+        finally:
+            self._wakeups.pop(contact_id, None)
+
+    async def _wait_for_agent(
+        self,
+        call: Call,
+        contact_id: str,
+        language: str,
+        record: CallRecord,
+        wakeup: asyncio.Event,
+    ) -> None:
         music = await self.prompts.music()
         await call.loop(music)
         last_announced = time.monotonic()
         announced_once = False
         call.digits.clear()
         while True:
+            wakeup.clear()  # before reading: an event committed after the read wakes us again
             state, position, offer = await self.platform.waiting(contact_id)
             if state not in ("queued", "offered"):
                 record.outcome = state
@@ -423,6 +472,7 @@ class VoiceApp:
                 if await self._connect(call, offer, record):
                     return
                 await call.loop(music)
+                continue
             digit = call.take_digit()
             if digit == "1":
                 await self.platform.request_callback(contact_id)
@@ -438,23 +488,36 @@ class VoiceApp:
                 last_announced, announced_once = time.monotonic(), True
                 record.announcements += 1
                 await call.loop(music)
-                if digit is not None:
-                    continue
-            await call._wait(asyncio.sleep(self.poll_s))
+                continue
+            call._digit_event.clear()
+            if call.digits:
+                continue
+            until_due = max(0.05, due - time.monotonic())
+            await call._wait(
+                wakeup.wait(), call._digit_event.wait(), timeout_s=min(self.poll_s, until_due)
+            )
+
+    def _agent_target(self, sip_user: str | None) -> tuple[str, tuple[str, int]] | None:
+        """Where an agent's phone is called: through the proxy, or at its registration."""
+        if self.agent_proxy is not None and sip_user:
+            return f"sip:{sip_user}@{self.realm}", self.agent_proxy
+        binding = self.registrar.lookup(sip_user) if sip_user else None
+        if binding is not None:
+            return binding.contact, binding.addr
+        return None
 
     async def _connect(self, call: Call, offer: Offer, record: CallRecord) -> bool:
-        """Ring the offered agent's phone; bridge on answer. False: back to the line."""
-        binding = self.registrar.lookup(offer.sip_user) if offer.sip_user else None
-        if self.agent_proxy is not None and offer.sip_user:
-            target, addr = f"sip:{offer.sip_user}@{self.realm}", self.agent_proxy
-        elif binding is not None:
-            target, addr = binding.contact, binding.addr
-        else:
+        """Ring the offered agent's phone; on answer, talk (`_talk`). False: back to the line
+        (the agent did not answer, or the desk transferred the call to a queue or agent)."""
+        target = self._agent_target(offer.sip_user)
+        if target is None:
             log.info("voice: the offered agent has no registered phone; declining the offer")
             await self.platform.not_answered(offer.contact_id, offer.agent_id)
             return False
         dialing = asyncio.ensure_future(
-            self.endpoint.dial(target, addr, caller=call.caller, ring_timeout_s=self.ring_timeout_s)
+            self.endpoint.dial(
+                target[0], target[1], caller=call.caller, ring_timeout_s=self.ring_timeout_s
+            )
         )
         try:
             await call._wait(asyncio.shield(dialing))
@@ -472,10 +535,114 @@ class VoiceApp:
         record.agent_id = offer.agent_id
         await self.platform.answered(offer.contact_id, offer.agent_id, record.recording)
         record.outcome = "connected"
-        await call.bridge(agent_call)
-        # whoever hung up first, the other leg goes too
-        await agent_call.hangup()
-        await call.hangup()
-        await self.platform.caller_left(offer.contact_id)
-        record.outcome = "completed"
-        raise CallEnded("completed")
+        return await self._talk(call, agent_call, offer.contact_id, offer.agent_id, record)
+
+    async def _talk(
+        self, call: Call, agent_call: Call, contact_id: str, agent_id: str, record: CallRecord
+    ) -> bool:
+        """The caller and the agent talk; the desk's controls are carried out as they come
+        (woken by the contact's events, or by the safety poll): hold (music to the caller, a
+        re-INVITE with a=inactive to the phone), a consultation call to another agent while the
+        caller holds, a transfer (blind: back to the line; to the consulted agent: bridged to
+        that call), hang up. False: the call went back to the line; CallEnded: it is over."""
+        wakeup = self._wakeups.setdefault(contact_id, asyncio.Event())
+        music = await self.prompts.music()
+        consult: Call | None = None
+        consult_agent: str | None = None
+        held = False
+        call.link(agent_call)
+        back_to_line = False
+        try:
+            while True:
+                wakeup.clear()
+                view = await self.platform.talking(contact_id)
+                if view.state in ("queued", "offered"):
+                    if (
+                        consult is not None
+                        and not consult.ended.is_set()
+                        and (view.state == "offered" and view.agent_id == consult_agent)
+                    ):  # the consultative transfer completes: the consulted agent takes over
+                        assert consult_agent is not None
+                        await self.platform.answered(contact_id, consult_agent, record.recording)
+                        await agent_call.hangup()
+                        agent_call, agent_id, consult, consult_agent = (
+                            consult, consult_agent, None, None
+                        )  # fmt: skip
+                        record.agent_id = agent_id
+                        call.link(agent_call)
+                        continue
+                    back_to_line = True  # a blind transfer: the caller waits again
+                    record.outcome = "transferred"
+                    return False
+                if view.state != "connected" or view.agent_id != agent_id:
+                    record.outcome = "completed"  # the desk hung up (wrap-up) or it ended
+                    raise CallEnded("completed")
+                if agent_call.ended.is_set():
+                    record.outcome = "completed"  # the agent hung up the phone
+                    raise CallEnded("completed")
+                if consult is not None and consult.ended.is_set():
+                    consult, consult_agent = None, None
+                    await self.platform.consult_failed(contact_id, "the consulted agent hung up")
+                    continue
+                if view.consult_agent_id and consult is None:
+                    call.unlink()
+                    await call.loop(music)
+                    consult = await self._consult(call, view)
+                    if consult is None:
+                        await self.platform.consult_failed(contact_id, "no answer")
+                        if not held:
+                            call.link(agent_call)
+                        continue
+                    consult_agent = view.consult_agent_id
+                    agent_call.link(consult)
+                elif not view.consult_agent_id and consult is not None:
+                    await consult.hangup()  # the desk cancelled the consultation
+                    consult, consult_agent = None, None
+                    if not held:
+                        call.link(agent_call)
+                if view.hold and not held:
+                    held = True
+                    if consult is None:
+                        call.unlink()
+                        await call.loop(music)
+                    await agent_call.reinvite("inactive")
+                elif not view.hold and held:
+                    held = False
+                    await agent_call.reinvite("sendrecv")
+                    if consult is None:
+                        call.link(agent_call)
+                waits: list[Awaitable[object]] = [wakeup.wait(), agent_call.ended.wait()]
+                if consult is not None:
+                    waits.append(consult.ended.wait())
+                await call._wait(*waits, timeout_s=self.poll_s)
+        finally:
+            call.unlink()
+            if consult is not None:
+                await consult.hangup()
+            await agent_call.hangup()
+            if not back_to_line:
+                record.outcome = "completed"  # whoever hung up first, the other leg goes too
+                await call.hangup()
+                await self.platform.caller_left(contact_id)
+
+    async def _consult(self, call: Call, view: Talking) -> Call | None:
+        """Call the consulted agent's phone while the caller holds; None if it fails."""
+        target = self._agent_target(view.consult_sip_user)
+        if target is None:
+            return None
+        dialing = asyncio.ensure_future(
+            self.endpoint.dial(
+                target[0], target[1], caller=call.caller, ring_timeout_s=self.ring_timeout_s
+            )
+        )
+        try:
+            await call._wait(asyncio.shield(dialing))
+        except CallEnded:
+            dialing.cancel()
+            with contextlib.suppress(BaseException):
+                await (await dialing).hangup()
+            raise
+        try:
+            return dialing.result()
+        except CallEnded:
+            return None

@@ -59,36 +59,43 @@ class Prompt:
 
 class Recorder:
     """Both directions of a leg, written as a stereo WAV: left what the caller said, right
-    what the caller heard. Frames are placed by clock tick so the two sides stay aligned."""
+    what the caller heard. Frames are placed by clock tick so the two sides stay aligned.
+
+    The media loop hands over the G.711 payloads as they are (the sent ones are the prompt's
+    own frames, not copies); they are decoded once, at `close`, so that recording costs the
+    20 ms tick a list append rather than a decode per packet.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.heard: list[np.ndarray] = []
-        self.said: dict[int, np.ndarray] = {}
+        self.heard: list[tuple[bytes, int]] = []  # (payload, payload type) per tick
+        self.said: dict[int, tuple[bytes, int]] = {}  # slot -> (payload, payload type)
         self.first_tick: int | None = None
 
-    def on_sent(self, tick: int, pcm: np.ndarray) -> None:
+    def on_sent(self, tick: int, payload: bytes, payload_type: int) -> None:
         if self.first_tick is None:
             self.first_tick = tick
-        self.heard.append(pcm)
+        self.heard.append((payload, payload_type))
 
-    def on_received(self, tick: int, pcm: np.ndarray) -> None:
+    def on_received(self, tick: int, payload: bytes, payload_type: int) -> None:
         if self.first_tick is None:
             self.first_tick = tick
         slot = tick - self.first_tick
         while slot in self.said:  # two packets in one tick (jitter): next slot
             slot += 1
-        self.said[slot] = pcm
+        self.said[slot] = (payload, payload_type)
 
     def close(self) -> Path:
         n = rtp.SAMPLES_PER_FRAME
         frames = max(len(self.heard), (max(self.said) + 1) if self.said else 0)
         left = np.zeros(frames * n, dtype=np.int16)
         right = np.zeros(frames * n, dtype=np.int16)
-        for slot, pcm in self.said.items():
-            left[slot * n : slot * n + len(pcm[:n])] = pcm[:n]
-        for slot, pcm in enumerate(self.heard):
-            right[slot * n : slot * n + len(pcm[:n])] = pcm[:n]
+        for slot, (payload, payload_type) in self.said.items():
+            pcm = rtp.decode(payload[:n], payload_type)
+            left[slot * n : slot * n + len(pcm)] = pcm
+        for slot, (payload, payload_type) in enumerate(self.heard):
+            pcm = rtp.decode(payload[:n], payload_type)
+            right[slot * n : slot * n + len(pcm)] = pcm
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with wave.open(str(self.path), "wb") as w:
             w.setnchannels(2)

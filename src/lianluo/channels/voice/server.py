@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import gc
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import struct
+import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -45,37 +49,65 @@ CallHandler = Callable[["Call"], Awaitable[None]]
 
 
 class MediaClock:
-    """One 20 ms tick for every RTP leg of the process, scheduled on absolute times so that
-    lateness does not accumulate. When the loop falls more than a few frames behind it skips
-    ahead instead of bursting (counted in `skipped_ticks`).
+    """One 20 ms tick for every RTP leg of the process, on absolute times so that lateness
+    does not accumulate.
 
-    Lateness is measured with `time.perf_counter`: uvloop's loop clock has millisecond
-    resolution, too coarse to judge 20 ms pacing by.
+    On Linux the tick comes from a periodic timerfd read by the event loop (`add_reader`):
+    the kernel's high-resolution timer wakes the loop within microseconds of the due time,
+    where uvloop's own timers have millisecond resolution and fire up to a millisecond early
+    or late. The expiration count says how many ticks are due; up to `max_catch_up` late ticks
+    are sent back to back (the peers' jitter buffers absorb that), beyond it the clock skips
+    ahead instead of bursting (counted in `skipped_ticks`). Elsewhere, or when timerfd is not
+    available, `loop.call_later` on perf_counter deadlines does the same.
+
+    Lateness is measured with `time.perf_counter` (CLOCK_MONOTONIC, the timerfd's clock).
     """
 
-    def __init__(self, period_s: float = FRAME_S, samples: int = 200_000) -> None:
+    def __init__(
+        self,
+        period_s: float = FRAME_S,
+        samples: int = 200_000,
+        use_timerfd: bool = True,
+        max_catch_up: int = 3,
+    ) -> None:
         self.period_s = period_s
         self.legs: set[RtpLeg] = set()
         self.tick = 0
+        self.max_catch_up = max_catch_up
         self.lateness_s: deque[float] = deque(maxlen=samples)  # tick start vs due time
         self.send_lateness_s: deque[float] = deque(maxlen=samples)  # last send of the tick
         self.work_s: deque[float] = deque(maxlen=samples)  # time spent sending in a tick
         self.work_cpu_s: deque[float] = deque(maxlen=samples)  # CPU time of that (no preemption)
         self.skipped_ticks = 0
+        self.timer = ""  # "timerfd" or "call_later", once started
+        self._use_timerfd = use_timerfd
         self._loop: asyncio.AbstractEventLoop | None = None
         self._t0 = 0.0
         self._handle: asyncio.TimerHandle | None = None
+        self._timerfd: int | None = None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._t0 = time.perf_counter()
         self.tick = 0
-        self._schedule()
+        fd = _timerfd(self._t0 + self.period_s, self.period_s) if self._use_timerfd else None
+        if fd is not None:
+            self._timerfd = fd
+            self.timer = "timerfd"
+            self._loop.add_reader(fd, self._on_timerfd)
+        else:
+            self.timer = "call_later"
+            self._schedule()
 
     def stop(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        if self._timerfd is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._timerfd)
+            os.close(self._timerfd)
+            self._timerfd = None
 
     def reset_stats(self) -> None:
         self.lateness_s.clear()
@@ -84,6 +116,25 @@ class MediaClock:
         self.work_cpu_s.clear()
         self.skipped_ticks = 0
 
+    # the timerfd clock
+    def _on_timerfd(self) -> None:
+        assert self._timerfd is not None
+        try:
+            expirations = int.from_bytes(os.read(self._timerfd, 8), sys.byteorder)
+        except BlockingIOError:
+            return
+        if expirations > self.max_catch_up + 1:
+            if self.legs:  # a stall with no media to send (start-up, gc.freeze) costs nothing
+                self.skipped_ticks += expirations - 1
+                # the stall counts as lateness, from the first tick it swallowed
+                first_due = self._t0 + (self.tick + 1) * self.period_s
+                self.lateness_s.append(time.perf_counter() - first_due)
+            self.tick += expirations - 1
+            expirations = 1
+        for _ in range(expirations):
+            self._run_tick()
+
+    # the call_later clock
     def _schedule(self) -> None:
         assert self._loop is not None
         due = self._t0 + (self.tick + 1) * self.period_s
@@ -91,25 +142,32 @@ class MediaClock:
 
     def _on_tick(self) -> None:
         due = self._t0 + (self.tick + 1) * self.period_s
-        now = time.perf_counter()
-        if now < due - 0.0002:  # the loop's timer fired early (millisecond rounding)
+        if time.perf_counter() < due - 0.0002:  # the loop's timer fired early (ms rounding)
             self._schedule()
             return
-        self.tick += 1
-        if self.legs:
-            self.lateness_s.append(now - due)
-            cpu = time.thread_time()
-            for leg in tuple(self.legs):
-                leg.on_tick(self.tick)
-            done = time.perf_counter()
-            self.work_cpu_s.append(time.thread_time() - cpu)
-            self.send_lateness_s.append(done - due)
-            self.work_s.append(done - now)
+        self._run_tick()
         behind = int((time.perf_counter() - due) / self.period_s)
-        if behind > 3:
+        if behind > self.max_catch_up:
             self.tick += behind
-            self.skipped_ticks += behind
+            if self.legs:
+                self.skipped_ticks += behind
         self._schedule()
+
+    def _run_tick(self) -> None:
+        self.tick += 1
+        if not self.legs:
+            return
+        due = self._t0 + self.tick * self.period_s
+        now = time.perf_counter()
+        self.lateness_s.append(now - due)
+        cpu = time.thread_time()
+        tick = self.tick
+        for leg in tuple(self.legs):
+            leg.on_tick(tick)
+        done = time.perf_counter()
+        self.work_cpu_s.append(time.thread_time() - cpu)
+        self.send_lateness_s.append(done - due)
+        self.work_s.append(done - now)
 
     def stats(self) -> dict[str, float]:
         def pct(values: deque[float], q: float) -> float:
@@ -129,6 +187,49 @@ class MediaClock:
             "tick_cpu_p99_ms": pct(self.work_cpu_s, 99),
             "skipped_ticks": float(self.skipped_ticks),
         }
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
+
+
+def _timespec(seconds: float) -> _Timespec:
+    whole = int(seconds)
+    return _Timespec(whole, int(round((seconds - whole) * 1e9)))
+
+
+def _timerfd(first_s: float, period_s: float) -> int | None:
+    """A non-blocking periodic CLOCK_MONOTONIC timerfd (Linux; os.timerfd_* is Python 3.13+)
+    first expiring at the absolute time `first_s`; None where the system has none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        create, settime = libc.timerfd_create, libc.timerfd_settime
+    except (OSError, AttributeError):
+        return None
+    clock_monotonic, tfd_nonblock, tfd_cloexec, tfd_timer_abstime = 1, 0o4000, 0o2000000, 1
+    fd = int(create(clock_monotonic, tfd_nonblock | tfd_cloexec))
+    if fd < 0:
+        return None
+    spec = _Itimerspec(_timespec(period_s), _timespec(first_s))
+    if settime(fd, tfd_timer_abstime, ctypes.byref(spec), None) != 0:
+        os.close(fd)
+        return None
+    return fd
+
+
+def tune_gc() -> None:
+    """Keep the collector out of the 20 ms tick: what exists after start-up (prompts, flows,
+    modules) moves to the permanent generation, and young collections run less often (a
+    media loop allocates little that lives, so gen0 fills slowly and each pass is short)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 # ---- RTP per leg --------------------------------------------------------------------------
@@ -164,6 +265,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.received = 0
         self.dropped = 0
         self.received_level = 0.0  # RMS of the last received audio frame
+        self._buffer = bytearray(12 + rtp.SAMPLES_PER_FRAME)
 
     # asyncio protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -171,14 +273,20 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.local_port = self.transport.get_extra_info("sockname")[1]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if (
-            self.recorder is None
-            and self.peer is None
-            and len(data) > 12
-            and data[0] == 0x80
-            and data[1] & 0x7F == self.payload_type
-        ):
-            self.received += 1  # audio nobody listens to: count it, skip the parse
+        # The common packet, audio in the negotiated codec with a bare 12-byte header, is
+        # handled without building an RtpPacket: this runs 50 times a second per leg.
+        if len(data) > 12 and data[0] == 0x80 and data[1] & 0x7F == self.payload_type:
+            self.received += 1
+            if self.recorder is None and self.peer is None:
+                return  # audio nobody listens to
+            payload = data[12:]
+            if self.recorder is not None:
+                self.recorder.on_received(self.clock.tick, payload, self.payload_type)
+            peer = self.peer
+            if peer is not None:
+                if peer.payload_type != self.payload_type:
+                    payload = rtp.transcode(payload, self.payload_type, peer.payload_type)
+                peer.relay.append(payload)
             return
         try:
             packet = rtp.parse_rtp(data)
@@ -197,8 +305,7 @@ class RtpLeg(asyncio.DatagramProtocol):
             self.dropped += 1
             return
         if self.recorder is not None:
-            pcm = rtp.decode(packet.payload, packet.payload_type)
-            self.recorder.on_received(self.clock.tick, pcm)
+            self.recorder.on_received(self.clock.tick, packet.payload, packet.payload_type)
         if self.peer is not None:
             self.peer.relay.append(
                 rtp.transcode(packet.payload, packet.payload_type, self.peer.payload_type)
@@ -228,14 +335,17 @@ class RtpLeg(asyncio.DatagramProtocol):
             self._done.set_result(None)
 
     def on_tick(self, tick: int) -> None:
-        if not self.sending or self.remote is None or self.transport is None:
+        transport = self.transport
+        if not self.sending or self.remote is None or transport is None:
             return
+        frames = self._frames
         if self.peer is not None:
-            payload = self.relay.popleft() if self.relay else rtp.SILENCE[self.payload_type]
-        elif self._frames is not None:
-            payload = self._frames[self._index]
+            relay = self.relay
+            payload = relay.popleft() if relay else rtp.SILENCE[self.payload_type]
+        elif frames is not None:
+            payload = frames[self._index]
             self._index += 1
-            if self._index >= len(self._frames):
+            if self._index >= len(frames):
                 if self._looping:
                     self._index = 0
                 else:
@@ -243,21 +353,33 @@ class RtpLeg(asyncio.DatagramProtocol):
                     self._finish()
         else:
             payload = rtp.SILENCE[self.payload_type]
-        # the hot path (one packet per leg per tick): pack the header directly
-        header = _RTP_HEADER.pack(
+        # the hot path (one packet per leg per tick): the header is packed into a buffer the
+        # leg keeps, the payload copied behind it, and the buffer sent: no allocation per packet
+        buffer = self._buffer
+        if len(payload) != len(buffer) - 12:
+            buffer = self._buffer = bytearray(12 + len(payload))
+        sequence = self.sequence
+        _RTP_HEADER.pack_into(
+            buffer,
+            0,
             0x80,
             (0x80 if self.marker else 0) | self.payload_type,
-            self.sequence,
+            sequence,
             self.timestamp,
             self.ssrc,
         )
+        buffer[12:] = payload
         self.marker = False
-        self.sequence = (self.sequence + 1) & 0xFFFF
+        self.sequence = (sequence + 1) & 0xFFFF
         self.timestamp = (self.timestamp + rtp.SAMPLES_PER_FRAME) & 0xFFFFFFFF
-        self.transport.sendto(header + payload, self.remote)
+        transport.sendto(buffer, self.remote)
+        if transport.get_write_buffer_size():
+            # the socket was full and the loop queued the buffer itself (uvloop keeps a
+            # reference, not a copy): the next packet gets a buffer of its own
+            self._buffer = bytearray(len(buffer))
         self.sent += 1
         if self.recorder is not None:
-            self.recorder.on_sent(tick, rtp.decode(payload, self.payload_type))
+            self.recorder.on_sent(tick, payload, self.payload_type)
 
     def close(self) -> None:
         self.sending = False
@@ -407,15 +529,36 @@ class Call:
         self.recording = path
         self.leg.recorder = Recorder(path)
 
-    async def bridge(self, other: Media) -> None:
-        assert isinstance(other, Call)
+    def link(self, other: Call) -> None:
+        """Connect the audio of two calls (each hears the other) without waiting."""
         self._check()
         other._check()
+        self.unlink()
+        other.unlink()
         self.leg.stop_playing()
         other.leg.stop_playing()
         self.leg.relay.clear()
         other.leg.relay.clear()
         self.leg.peer, other.leg.peer = other.leg, self.leg
+
+    def unlink(self) -> None:
+        """Disconnect this call's audio from whatever it was linked to."""
+        peer = self.leg.peer
+        if peer is not None:
+            peer.peer = None
+            peer.relay.clear()
+        self.leg.peer = None
+        self.leg.relay.clear()
+
+    async def reinvite(self, direction: str) -> bool:
+        """Offer `direction` (sendrecv, sendonly, inactive) to the peer in a re-INVITE, as
+        hold and resume do; False when the peer refused or did not answer."""
+        self._check()
+        return await self.endpoint.reinvite(self, direction)
+
+    async def bridge(self, other: Media) -> None:
+        assert isinstance(other, Call)
+        self.link(other)
         try:
             await self._wait(other.ended.wait())
         except CallEnded:
@@ -557,6 +700,77 @@ class _ClientTxn:
     retransmit: asyncio.Task[None] | None = None
 
 
+class SipTcpConnection(asyncio.Protocol):
+    """One SIP-over-TCP connection (RFC 3261 18.3): the byte stream is cut into messages by
+    Content-Length, each handed to the endpoint as if it were a datagram; responses and
+    in-dialog requests for this peer go back on the same connection. A stream that cannot be
+    framed (no header end within the size limit, a bad Content-Length) is closed with a log
+    line; CRLF keep-alives are answered as RFC 5626 3.5.1 asks."""
+
+    def __init__(self, endpoint: SipEndpoint) -> None:
+        self.endpoint = endpoint
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[str, int] = ("", 0)
+        self._buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = self.transport.get_extra_info("peername")
+        self.peer = (str(peer[0]), int(peer[1]))
+        self.endpoint.tcp_connections[self.peer] = self
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.endpoint.tcp_connections.get(self.peer) is self:
+            del self.endpoint.tcp_connections[self.peer]
+
+    def send(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while buffer:
+            if buffer[:2] == b"\r\n":  # keep-alive: a double CRLF ping gets a CRLF pong
+                if buffer[:4] == b"\r\n\r\n":
+                    del buffer[:4]
+                    self.send(b"\r\n")
+                else:
+                    del buffer[:2]
+                continue
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > sip.MAX_MESSAGE_BYTES:
+                    self._fail("no end of headers within the size limit")
+                return
+            length = _content_length(bytes(buffer[:end]))
+            if length is None or end + 4 + length > sip.MAX_MESSAGE_BYTES:
+                self._fail("a Content-Length that cannot frame the stream")
+                return
+            total = end + 4 + length
+            if len(buffer) < total:
+                return
+            message = bytes(buffer[:total])
+            del buffer[:total]
+            self.endpoint.datagram_received(message, self.peer)
+
+    def _fail(self, reason: str) -> None:
+        log.warning("sip: closing the TCP connection from %s:%d: %s", *self.peer, reason)
+        self._buffer.clear()
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _content_length(head: bytes) -> int | None:
+    """The Content-Length of a message head (0 when absent), None when it is not a number."""
+    for line in head.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() in (b"content-length", b"l"):
+            text = value.strip()
+            return int(text) if text.isdigit() else None
+    return 0
+
+
 class SipEndpoint(asyncio.DatagramProtocol):
     """The SIP process side. `on_call(call)` runs as a task for every new inbound call."""
 
@@ -573,6 +787,10 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self.registrar = registrar
         self.clock = clock or MediaClock()
         self.transport: asyncio.DatagramTransport | None = None
+        self.tcp_server: asyncio.Server | None = None
+        # open SIP-over-TCP connections by peer address: what is sent to that address goes
+        # on its connection (a peer's ephemeral TCP port is not a UDP peer's port)
+        self.tcp_connections: dict[tuple[str, int], SipTcpConnection] = {}
         self.calls: dict[str, Call] = {}
         self._server_txns: dict[tuple[str, str], _ServerTxn] = {}
         self._client_txns: dict[tuple[str, str], _ClientTxn] = {}
@@ -580,9 +798,23 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self.stats = {"malformed": 0, "answered_400": 0, "calls": 0, "retransmissions": 0}
 
     # lifecycle
-    async def start(self, port: int = 0) -> None:
+    async def start(self, port: int = 0, tcp: bool = True) -> None:
+        """Listen for SIP on UDP and (with `tcp`) TCP, both on the same port number."""
         loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host, port))
+        for attempt in range(20):
+            await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host, port))
+            if not tcp:
+                break
+            try:
+                self.tcp_server = await loop.create_server(
+                    lambda: SipTcpConnection(self), self.host, self.port
+                )
+                break
+            except OSError:
+                if port or attempt == 19:
+                    raise  # the port asked for is taken on TCP
+                assert self.transport is not None
+                self.transport.close()  # a port picked by the system: try another one
         self.clock.start()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -600,6 +832,12 @@ class SipEndpoint(asyncio.DatagramProtocol):
             with contextlib.suppress(BaseException):
                 await task
         self.clock.stop()
+        if self.tcp_server is not None:
+            self.tcp_server.close()
+            for connection in list(self.tcp_connections.values()):
+                if connection.transport is not None:
+                    connection.transport.close()
+            await self.tcp_server.wait_closed()
         if self.transport is not None:
             self.transport.close()
 
@@ -613,14 +851,28 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if self.transport is None:
             return
         data = message if isinstance(message, bytes) else message.to_bytes()
-        self.transport.sendto(data, addr)
+        connection = self.tcp_connections.get(addr)
+        if connection is not None:
+            connection.send(data)
+        else:
+            self.transport.sendto(data, addr)
+
+    def reliable(self, addr: tuple[str, int]) -> bool:
+        """Whether `addr` is reached over TCP (no retransmissions by the transaction)."""
+        return addr in self.tcp_connections
 
     @property
     def contact(self) -> str:
         return f"<sip:lianluo@{self.host}:{self.port}>"
 
-    def _via(self, branch: str) -> str:
-        return f"SIP/2.0/UDP {self.host}:{self.port};branch={branch};rport"
+    def contact_for(self, addr: tuple[str, int]) -> str:
+        if self.reliable(addr):
+            return f"<sip:lianluo@{self.host}:{self.port};transport=tcp>"
+        return self.contact
+
+    def _via(self, branch: str, addr: tuple[str, int] | None = None) -> str:
+        transport = "TCP" if addr is not None and self.reliable(addr) else "UDP"
+        return f"SIP/2.0/{transport} {self.host}:{self.port};branch={branch};rport"
 
     # receiving
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -745,8 +997,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
             # requests go to the Contact (RFC 3261 10.2.1); a phone behind NAT would need the
             # source address instead (not handled: agents' phones sit on the centre's network)
             target = sip.uri_of(contact)
+            # a phone registered over TCP is called on its own connection (RFC 5626 spirit:
+            # its Contact port need not accept connections); over UDP, at its Contact
+            reach = addr if self.reliable(addr) else sip.host_port_of(target)
             self.registrar.bindings[user] = Binding(
-                user, target, sip.host_port_of(target), time.time() + min(expires, 3600)
+                user, target, reach, time.time() + min(expires, 3600)
             )
             response.add("Contact", f"{contact.split(';expires')[0]};expires={min(expires, 3600)}")
         self._respond(txn, response)
@@ -825,7 +1080,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         assert isinstance(txn, _ServerTxn)
         assert call.invite is not None
         response = sip.response_to(call.invite, 200, to_tag=call.dialog.local_tag)
-        response.add("Contact", self.contact)
+        response.add("Contact", self.contact_for(call.dialog.peer_addr))
         response.add("Allow", ALLOW)
         response.add("Content-Type", "application/sdp")
         response.body = self._answer_sdp(call)
@@ -869,7 +1124,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             call.leg.sending = not call.on_hold
             direction = sdp.answer_direction(offer.direction)
         response = sip.response_to(request, 200, to_tag=call.dialog.local_tag)
-        response.add("Contact", self.contact)
+        response.add("Contact", self.contact_for(call.dialog.peer_addr))
         response.add("Content-Type", "application/sdp")
         response.body = self._answer_sdp(call, direction)
         self._respond(txn, response)
@@ -928,11 +1183,36 @@ class SipEndpoint(asyncio.DatagramProtocol):
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await self.request(bye, call.dialog.peer_addr, timeout_s=TRANSACTION_TIMEOUT_S)
 
+    async def reinvite(self, call: Call, direction: str) -> bool:
+        if not call.answered or call.ended.is_set():
+            return False
+        invite = self._in_dialog(call, "INVITE")
+        invite.add("Contact", self.contact_for(call.dialog.peer_addr))
+        invite.add("Allow", ALLOW)
+        invite.add("Content-Type", "application/sdp")
+        invite.body = self._answer_sdp(call, direction)
+        try:
+            response = await self.request(invite, call.dialog.peer_addr, timeout_s=8.0)
+        except TimeoutError:
+            log.warning("sip: no answer to a re-INVITE (%s)", direction)
+            return False
+        if (response.status or 0) >= 300:
+            return False
+        self._send(self._ack_for(call, response), call.dialog.peer_addr)
+        call.on_hold = direction in ("sendonly", "inactive")
+        call.leg.sending = direction in ("sendrecv", "sendonly")
+        try:
+            answer = sdp.parse_offer(response.body)
+            call.leg.remote = (answer.address, answer.port)
+        except sdp.SdpError:
+            pass  # keep the media address we had
+        return True
+
     def _in_dialog(self, call: Call, method: str) -> sip.SipMessage:
         d = call.dialog
         d.local_cseq += 1
         message = sip.SipMessage(method=method, uri=d.remote_target)
-        message.add("Via", self._via(sip.new_branch()))
+        message.add("Via", self._via(sip.new_branch(), d.peer_addr))
         for route in d.route:
             message.add("Route", route)
         message.add("Max-Forwards", "70")
@@ -962,6 +1242,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
             interval = T1_S
             while True:
                 self._send(data, addr)
+                if self.reliable(addr):
+                    return  # TCP: the transport retransmits (RFC 3261 17.1.1.2, 17.1.2.2)
                 await asyncio.sleep(interval)
                 if txn.provisional.done() and message.method == "INVITE":
                     return
@@ -998,7 +1280,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
     def _ack_for(self, call: Call, response: sip.SipMessage) -> sip.SipMessage:
         d = call.dialog
         ack = sip.SipMessage(method="ACK", uri=d.remote_target)
-        ack.add("Via", self._via(sip.new_branch()))
+        ack.add("Via", self._via(sip.new_branch(), d.peer_addr))
         ack.add("Max-Forwards", "70")
         ack.add("From", f"{d.local_uri};tag={d.local_tag}")
         ack.add("To", response.get("to") or d.remote_uri)
@@ -1032,13 +1314,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
         call = Call(self, leg, dialog, caller, sip.user_of(target_uri), outbound=True)
         self.calls[call_id] = call
         invite = sip.SipMessage(method="INVITE", uri=target_uri)
-        invite.add("Via", self._via(sip.new_branch()))
+        invite.add("Via", self._via(sip.new_branch(), addr))
         invite.add("Max-Forwards", "70")
         invite.add("From", f"{dialog.local_uri};tag={dialog.local_tag}")
         invite.add("To", dialog.remote_uri)
         invite.add("Call-ID", call_id)
         invite.add("CSeq", f"{dialog.local_cseq} INVITE")
-        invite.add("Contact", self.contact)
+        invite.add("Contact", self.contact_for(addr))
         invite.add("Allow", ALLOW)
         invite.add("Content-Type", "application/sdp")
         invite.body = sdp.build_sdp(self.host, leg.local_port, codec, 101)

@@ -7,6 +7,7 @@ denominator gives None.
 
 from lianluo.domain.kpi.agent_time import STAFFED_STATES, staffed_time_s
 from lianluo.domain.kpi.formulas import (
+    CSAT_EVENT_TYPES,
     CSAT_SATISFIED_MIN,
     DEFAULT_FCR_WINDOW_S,
     DEFAULT_REPEAT_COMPLAINT_WINDOW_S,
@@ -29,6 +30,7 @@ from lianluo.domain.kpi.formulas import (
     repeat_contact_flags,
     service_level,
     summarize,
+    survey_score,
 )
 from lianluo.domain.kpi.intervals import (
     GRAINS,
@@ -41,12 +43,20 @@ from lianluo.domain.kpi.intervals import (
     utc_offsets_s,
 )
 from lianluo.domain.kpi.records import ContactOutcome, OutcomeColumns, OutcomeError
-from lianluo.domain.kpi.totals import KpiTotals, ReportKpis, report_kpis, totals_of
+from lianluo.domain.kpi.totals import (
+    KpiTotals,
+    ReportKpis,
+    report_kpis,
+    totals_by_group,
+    totals_of,
+)
 
 __all__ = [
     "STAFFED_STATES",
     "staffed_time_s",
+    "CSAT_EVENT_TYPES",
     "CSAT_SATISFIED_MIN",
+    "survey_score",
     "GRAINS",
     "KpiTotals",
     "ReportKpis",
@@ -56,6 +66,7 @@ __all__ = [
     "over_the_head_complaint_rate",
     "report_kpis",
     "totals_of",
+    "totals_by_group",
     "DEFAULT_FCR_WINDOW_S",
     "DEFAULT_REPEAT_COMPLAINT_WINDOW_S",
     "DEFAULT_SERVICE_LEVEL_THRESHOLD_S",

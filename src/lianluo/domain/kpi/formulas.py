@@ -198,6 +198,19 @@ def occupancy(
 
 CSAT_SATISFIED_MIN = 4.0
 
+# The events that carry a customer's satisfaction answer (1–5) about a contact: the rating at
+# the end of a web chat, the rating of the ticket opened from the contact once it is resolved,
+# and a post-contact survey (IVR or SMS). The last valid answer about a contact counts.
+CSAT_EVENT_TYPES = ("chat.rated", "ticket.rated", "contact.surveyed")
+
+
+def survey_score(value: object) -> float | None:
+    """A satisfaction answer as a float in [1, 5], or None when it is not one (missing, a
+    boolean, out of range, not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 1 <= value <= 5 else None
+
 
 def csat(cols: OutcomeColumns, satisfied_min: float = CSAT_SATISFIED_MIN) -> float | None:
     """客户满意度 CSAT = survey answers of `satisfied_min` or more on the 1–5 scale / answers.

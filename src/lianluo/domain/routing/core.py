@@ -202,6 +202,9 @@ class RouterCore:
 
     # ---- clock -------------------------------------------------------------------------
     def _advance(self, now: float) -> None:
+        if now.__class__ is float and now >= self._now:  # the common case; NaN fails >=
+            self._now = now
+            return
         if not isinstance(now, int | float) or isinstance(now, bool) or math.isnan(now):
             raise ClockError(f"now must be a number, got {now!r}")
         if now < self._now:
@@ -742,7 +745,7 @@ class RouterCore:
             if waiting:
                 self._enter(contact)
             commands.append(ContactRelaxed(contact.contact_id, queue.queue_id, step, due))
-            added = tuple(q for q in contact.lines if q not in old_lines)
+            added = contact.lines[len(old_lines) :]  # a stage's lines extend the previous
             if added:
                 commands.append(ContactOverflowed(contact.contact_id, queue.queue_id, added, due))
             self._schedule_relaxation(contact)

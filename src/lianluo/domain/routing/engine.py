@@ -58,8 +58,8 @@ _AVAILABLE = AgentState.AVAILABLE
 RESTRICTED_SEARCH_LIMIT = 24
 
 _ClassKey = tuple[str, int, Requirement]
-_HeapEntry = tuple[float, float, int, str, int]
-_AgentEntry = tuple[tuple[float | str, ...], int, str]
+_HeapEntry = tuple[float, float, int, int, ContactRuntime]
+_AgentEntry = tuple[tuple[float | str, ...], int, AgentRuntime]
 _Rank = tuple[float, float, int]
 _Ranked = tuple[float, float, int, int]  # rank + class uid
 
@@ -94,6 +94,7 @@ class RoutingEngine(RouterCore):
         self._changed: dict[str, AgentRuntime] = {}
         self._ready: dict[tuple[str, str], list[_AgentEntry]] = {}
         self._line_agents: dict[str, int] = {}
+        self._versions = 0
         super().__init__(queues)
 
     # ---- contacts in classes -----------------------------------------------------------
@@ -113,7 +114,7 @@ class RoutingEngine(RouterCore):
         contact.cls = cls
         cls.size += 1
         rank = (-contact.static, contact.waiting_since, contact.seq)
-        heapq.heappush(cls.heap, (*rank, contact.contact_id, contact.entry))
+        heapq.heappush(cls.heap, (*rank, contact.entry, contact))
         if cls.rank is None or rank < cls.rank:
             self._set_rank(cls, rank)
 
@@ -168,23 +169,24 @@ class RoutingEngine(RouterCore):
 
     def _head(self, cls: _Class) -> ContactRuntime | None:
         heap = cls.heap
-        contacts = self._contacts
         while heap:
             entry = heap[0]
-            contact = contacts.get(entry[3])
-            if contact is not None and contact.cls is cls and contact.entry == entry[4]:
+            contact = entry[4]
+            if contact.cls is cls and contact.entry == entry[3]:
                 return contact
             heapq.heappop(heap)
         return None
 
     # ---- agents in heaps ---------------------------------------------------------------
     def _agent_reindex(self, agent: AgentRuntime) -> None:
-        agent.version += 1
+        # versions are unique across agents, so heap entries never tie on (key, version) and
+        # the agent objects behind them are never compared (a re-added agent has the same key)
+        self._versions += 1
+        agent.version = self._versions
         channels = open_channels(agent)
         if not channels:
             return
         version = agent.version
-        agent_id = agent.agent_id
         queues = self._queues
         ready = self._ready
         for line in agent.queues:
@@ -194,17 +196,13 @@ class RoutingEngine(RouterCore):
                 heap = ready.get(lk)
                 if heap is None:
                     ready[lk] = heap = []
-                heapq.heappush(heap, (entry_key, version, agent_id))
+                heapq.heappush(heap, (entry_key, version, agent))
                 if len(heap) > 4 * self._line_agents.get(line, 0) + 64:
                     self._compact(heap)
 
     def _compact(self, heap: list[_AgentEntry]) -> None:
-        agents = self._agents
-        live = []
-        for entry in heap:
-            agent = agents.get(entry[2])
-            if agent is not None and agent.version == entry[1]:
-                live.append(entry)
+        # a removed agent's version was bumped, so its entries are stale too
+        live = [entry for entry in heap if entry[2].version == entry[1]]
         heapq.heapify(live)
         heap[:] = live
 
@@ -213,7 +211,8 @@ class RoutingEngine(RouterCore):
         self._changed[agent.agent_id] = agent
 
     def _agent_removed(self, agent: AgentRuntime) -> None:
-        agent.version += 1
+        self._versions += 1
+        agent.version = self._versions
         self._changed.pop(agent.agent_id, None)
         self._count_lines(agent.queues, -1)
 
@@ -254,13 +253,12 @@ class RoutingEngine(RouterCore):
         heap = self._ready.get((line, requirement.channel))
         if not heap:
             return None
-        agents = self._agents
         held: list[_AgentEntry] = []
         found = None
         while heap:
             entry = heap[0]
-            agent = agents.get(entry[2])
-            if agent is None or agent.version != entry[1]:
+            agent = entry[2]
+            if agent.version != entry[1]:
                 heapq.heappop(heap)
                 continue
             if is_eligible(agent, requirement):

@@ -109,6 +109,8 @@ def _is_number(value: object) -> bool:
 
 
 def _equal(a: object, b: object) -> bool:
+    if a.__class__ is str or a is None:  # the common case: no bool, list or tuple rules
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
@@ -218,7 +220,14 @@ class _Parser:
         if len(parts) == 1:
             return parts[0]
         alternatives = tuple(parts)
-        return lambda ag, co: any(part(ag, co) for part in alternatives)
+
+        def either(ag: Attributes, co: Attributes) -> bool:
+            for part in alternatives:
+                if part(ag, co):
+                    return True
+            return False
+
+        return either
 
     def parse_and(self) -> _Evaluator:
         parts = [self.parse_not()]
@@ -228,7 +237,14 @@ class _Parser:
         if len(parts) == 1:
             return parts[0]
         conjuncts = tuple(parts)
-        return lambda ag, co: all(part(ag, co) for part in conjuncts)
+
+        def both(ag: Attributes, co: Attributes) -> bool:
+            for part in conjuncts:
+                if not part(ag, co):
+                    return False
+            return True
+
+        return both
 
     def parse_not(self) -> _Evaluator:
         if self.is_keyword("not") and not self.is_keyword("in", 1):

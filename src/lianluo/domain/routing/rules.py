@@ -375,7 +375,19 @@ def is_eligible(agent: AgentRuntime, requirement: Requirement) -> bool:
         return False
     if requirement.target_agent is not None:
         return agent.agent_id == requirement.target_agent and can_take(agent, requirement.channel)
-    if not can_take(agent, requirement.channel):
+    # can_take, inlined: this is the innermost loop of matching
+    channel = requirement.channel
+    cap = agent.capacity.get(channel, 0)
+    if cap <= 0:
+        return False
+    current = agent.load.get(channel, 0)
+    if current >= cap:
+        return False
+    mixing = agent.mixing
+    if mixing is _SHARED:
+        if agent.used_units + agent.units[channel] > agent.total_units:
+            return False
+    elif mixing is _EXCLUSIVE and agent.total_load != current:
         return False
     if requirement.excluded_agents and agent.agent_id in requirement.excluded_agents:
         return False

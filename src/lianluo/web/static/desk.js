@@ -256,7 +256,10 @@
     ws.onmessage = function (e) { onFrame(JSON.parse(e.data)); };
     ws.onclose = function () { retry = Math.min(retry + 1, 6); setTimeout(connect, 300 * retry); };
   }
+  // the voice call panel (desk_voice.js) sends its frames on this socket and hears them all
+  window.lianluoDeskSend = send;
   function onFrame(f) {
+    document.dispatchEvent(new CustomEvent("lianluo-desk-frame", { detail: f }));
     if (f.type === "desk") { refresh(); }
     else if (f.type === "joined") { conv(f.conversation_id).joined = true; }
     else if (f.type === "left") { conv(f.conversation_id).joined = false; }

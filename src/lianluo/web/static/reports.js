@@ -3,7 +3,11 @@
 
 const root = document.getElementById("rep");
 const msg = root.dataset;
-const GROUP_PARAM = { queue: "queue_id", agent: "agent_id", partner: "partner_id", channel: "channel" };
+const GROUP_PARAM = {
+  queue: "queue_id", skill: "skill", agent: "agent_id", team: "team", partner: "partner_id",
+  channel: "channel", region: "region",
+};
+const FILTERS = ["queue_id", "channel", "skill", "team", "region"];
 
 async function api(path) {
   const response = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -109,7 +113,7 @@ function drawTable(report) {
 async function drillDown(report, row) {
   const params = new URLSearchParams({ since: row.start, until: row.end, page_size: "200" });
   const filters = filterParams();
-  for (const name of ["queue_id", "channel"]) if (filters.get(name)) params.set(name, filters.get(name));
+  for (const name of FILTERS) if (filters.get(name)) params.set(name, filters.get(name));
   const groupParam = GROUP_PARAM[report.group_by];
   if (groupParam && row.key) params.set(groupParam, row.key);
   say("contacts-meta", msg.msgLoading);
@@ -121,7 +125,7 @@ async function drillDown(report, row) {
       const tr = document.createElement("tr");
       tr.append(
         cell(c.contact_id), cell(c.offered_at.slice(0, 19).replace("T", " ")), cell(c.channel),
-        cell(c.outcome), cell(num(c.wait_s), "num"), cell(num(c.handle_s), "num"),
+        cell(c.skill || "—"), cell(c.team || "—"), cell(c.region || "—"), cell(c.outcome), cell(num(c.wait_s), "num"), cell(num(c.handle_s), "num"),
       );
       body.append(tr);
     }
