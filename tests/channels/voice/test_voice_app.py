@@ -25,7 +25,7 @@ from lianluo.routing.service import routing_service
 from lianluo.runtime.bus import EventBus
 from lianluo.runtime.router import RoutingRuntime
 from lianluo.voice.service import VoiceService
-from tests.channels.voice.sipp_runner import SIPP, free_udp_port, needs_sipp, run_sipp
+from tests.channels.voice.sipp_runner import SIPP, free_udp_port, needs_sipp, run_sipp, spawn
 from tests.factories import make_customer, make_user
 
 pytestmark = [needs_sipp, pytest.mark.timeout(120)]
@@ -110,7 +110,7 @@ async def test_caller_walks_the_ivr_waits_and_talks_with_the_agent(
     app, platform = await start_app(center, tmp_path)
     phone_port = free_udp_port()
     try:
-        agent_phone = asyncio.ensure_future(
+        agent_phone = spawn(
             run_sipp("agent_answer.xml", None, local_port=phone_port, workdir=tmp_path)
         )
         await asyncio.sleep(0.5)
@@ -191,10 +191,10 @@ async def test_a_callback_keeps_the_place_and_is_honoured_agent_first(
         assert contact.callback is True
         assert contact.state == "queued"  # kept its place
 
-        agent_phone = asyncio.ensure_future(
+        agent_phone = spawn(
             run_sipp("agent_answer.xml", None, local_port=phone_port, workdir=tmp_path)
         )
-        customer_phone = asyncio.ensure_future(
+        customer_phone = spawn(
             run_sipp("customer_answer.xml", None, local_port=customer_port, workdir=tmp_path)
         )
         await asyncio.sleep(0.5)
@@ -258,7 +258,7 @@ async def test_the_desk_holds_resumes_and_hangs_up_a_call(
         )
 
     try:
-        agent_phone = asyncio.ensure_future(
+        agent_phone = spawn(
             run_sipp("agent_hold.xml", None, local_port=phone_port, workdir=tmp_path)
         )
         await asyncio.sleep(0.5)
@@ -267,7 +267,7 @@ async def test_the_desk_holds_resumes_and_hangs_up_a_call(
             extra=["-key", "user", "1001", "-key", "phone_port", str(phone_port)],
         )  # fmt: skip
         assert registered.returncode == 0, registered.output
-        caller = asyncio.ensure_future(
+        caller = spawn(
             run_sipp("caller_until_bye.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
         )
         for _ in range(150):
@@ -348,7 +348,7 @@ async def test_a_blind_transfer_puts_the_caller_back_in_line_and_rings_the_next_
     )
     try:
         phones = {
-            user: asyncio.ensure_future(run_sipp("agent_answer.xml", None, local_port=port, workdir=tmp_path))
+            user: spawn(run_sipp("agent_answer.xml", None, local_port=port, workdir=tmp_path))
             for user, port in ports.items()
         }
         await asyncio.sleep(0.5)
@@ -358,7 +358,7 @@ async def test_a_blind_transfer_puts_the_caller_back_in_line_and_rings_the_next_
                 extra=["-key", "user", user, "-key", "phone_port", str(ports[user])],
             )  # fmt: skip
             assert registered.returncode == 0, registered.output
-        caller = asyncio.ensure_future(
+        caller = spawn(
             run_sipp("caller_until_bye.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
         )
         for _ in range(150):
@@ -448,7 +448,7 @@ async def test_a_consultation_then_transfer_bridges_the_caller_to_the_consulted_
     )
     try:
         phones = {
-            user: asyncio.ensure_future(run_sipp("agent_answer.xml", None, local_port=port, workdir=tmp_path))
+            user: spawn(run_sipp("agent_answer.xml", None, local_port=port, workdir=tmp_path))
             for user, port in ports.items()
         }
         await asyncio.sleep(0.5)
@@ -458,7 +458,7 @@ async def test_a_consultation_then_transfer_bridges_the_caller_to_the_consulted_
                 extra=["-key", "user", user, "-key", "phone_port", str(ports[user])],
             )  # fmt: skip
             assert registered.returncode == 0, registered.output
-        caller = asyncio.ensure_future(
+        caller = spawn(
             run_sipp("caller_until_bye.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
         )
         for _ in range(150):
