@@ -18,6 +18,7 @@ import lianluo
 from lianluo.auth.ratelimit import LoginRateLimiter
 from lianluo.auth.tokens import TokenCodec
 from lianluo.config import Settings, get_settings
+from lianluo.customers.view360_pg import VIEW_CONNECTIONS, open_view_connections
 from lianluo.db.engine import make_engine, make_sessionmaker
 from lianluo.deps import AppContext
 from lianluo.errors import AppError, TooManyRequests
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
             loops.append(TicketSweeper(ctx.sessions))
         # --- end of loops ---
+        # --- customers: the 360 view's own connections, used from the event loop ---
+        views = open_view_connections(ctx.extras, ctx.sessions.kw.get("bind"))
         for loop in loops:
             loop.start()
         try:
@@ -102,6 +105,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         finally:
             for loop in reversed(loops):
                 loop.stop()
+            if views is not None:
+                ctx.extras.pop(VIEW_CONNECTIONS, None)
+                await views.close()
         if context is None:  # we built it, we close it
             app.state.ctx.bus.close()
             app.state.ctx.engine.dispose()
@@ -156,13 +162,16 @@ def _include_routers(app: FastAPI) -> None:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": lianluo.__version__}
 
+    # FastAPI matches a request against the included routers in order, route by route (twice:
+    # to select and to handle); the customer API, the desk's most frequent calls (the 360 view
+    # on every offer), comes first. Its paths are its own (/api/v1/customers/...).
     for router in (
+        customers_router,
         auth_router,
         tenants_router,
         users_router,
         queues_router,
         agents_router,
-        customers_router,
         contacts_router,
         routing_router,
         events_router,

@@ -1,7 +1,10 @@
 """`GET /customers/{id}/360` on PostgreSQL with sessions bound to an engine, as served: the
-whole request (caller, view, audit, commit) runs on one pooled driver connection
-(`view360_pg.view_360_request`). The shared fixtures bind sessions to one rolled-back
-connection, which takes the session path, so this module builds a committed database of its own.
+whole request (caller, view, audit) is one statement, run from the event loop on the app's own
+connections (`view360_pg.view_360_async`, opened by the app's lifespan), or, for an app
+whose lifespan did not run, on one pooled driver connection in a worker thread
+(`view360_pg.view_360_request`). Every test runs on both paths. The shared fixtures bind
+sessions to one rolled-back connection, which takes the session path, so this module builds a
+committed database of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import Engine, create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from lianluo.customers import view360_pg
 from lianluo.customers.service import customer_service
 from lianluo.db import engine as db_engine
 from lianluo.models import Event, User
@@ -68,10 +72,21 @@ def served() -> Iterator[tuple[Engine, Any, Any, str]]:
         drop_pg_database(url)
 
 
-@pytest.fixture
-def client(served: tuple[Engine, Any, Any, str]) -> Iterator[TestClient]:
-    with TestClient(served[2], raise_server_exceptions=False) as c:
+@pytest.fixture(params=["event loop", "thread pool"])
+def client(
+    served: tuple[Engine, Any, Any, str], request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
+    app = served[2]
+    if request.param == "event loop":  # the lifespan runs: the app opens its view connections
+        with TestClient(app, raise_server_exceptions=False) as c:
+            assert view360_pg.VIEW_CONNECTIONS in app.state.ctx.extras
+            yield c
+        assert view360_pg.VIEW_CONNECTIONS not in app.state.ctx.extras  # closed at shutdown
+    else:
+        c = TestClient(app, raise_server_exceptions=False)
+        assert view360_pg.VIEW_CONNECTIONS not in app.state.ctx.extras
         yield c
+        c.close()
 
 
 def audits(engine: Engine, customer_id: str) -> list[tuple[str | None, str | None]]:
@@ -153,6 +168,11 @@ def test_tokens_are_checked_against_the_user_row(
     assert client.get(path, headers={"Authorization": "Bearer forged"}).status_code == 401
     user = world.a.users["supervisor"]
     headers = world.headers(user)
+    with Session(engine) as session:  # the version the token was signed with (the database is
+        session.execute(  # the module's: the other path's run of this test logged out)
+            update(User).where(User.id == user.id).values(token_version=user.token_version)
+        )
+        session.commit()
     assert client.get(path, headers=headers).status_code == 200
     with Session(engine) as session:  # "log out everywhere"
         session.execute(
@@ -189,8 +209,9 @@ def test_refused_requests_leave_the_pooled_connection_clean(
 def test_a_dead_pooled_connection_is_replaced(
     client: TestClient, served: tuple[Engine, Any, Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The pool pings only connections idle for IDLE_PING_S; a backend killed meanwhile is
-    found by that ping and replaced, and the request succeeds."""
+    """A backend killed meanwhile is replaced and the request succeeds: the thread path's pool
+    pings connections idle for IDLE_PING_S; the event loop's connections retry the statement
+    once on a new connection when an idle one turns out dead."""
     engine, world, _, customer_id = served
     headers = world.headers(world.a.users["agent"])
     path = f"/api/v1/customers/{customer_id}/360"

@@ -101,8 +101,13 @@ async def customer_360(
     # The agent desk's most frequent call, so it takes one thread-pool hop, not three: the
     # caller, the view, the audit and the commit run together (customers/view360_pg.py).
     claims = claims_of(request, ctx)
+    connections = ctx.extras.get(view360_pg.VIEW_CONNECTIONS)
     bind = ctx.sessions.kw.get("bind")
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+    if connections is not None:  # a served app on PostgreSQL: from the event loop
+        document = await view360_pg.view_360_async(
+            connections, claims, customer_id, conversations, messages_per_conversation
+        )
+    elif isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         # (Sessions bound to one connection instead, as tests' rolled-back transactions are,
         # take the session path: this one commits on its own pooled connection.)
         document = await run_in_threadpool(

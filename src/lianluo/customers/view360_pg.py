@@ -15,7 +15,9 @@ included). Datetimes are written as pydantic writes aware UTC datetimes: seconds
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -285,6 +287,10 @@ def view_360_request(
             raise
     finally:
         raw.close()
+    return _answer(found, customer_id)
+
+
+def _answer(found: tuple[Any, ...], customer_id: str) -> str:
     tenant_id, _, may_read, document = found
     if tenant_id is None:
         raise Unauthorized("the token is no longer valid; log in again")
@@ -301,6 +307,20 @@ def view_360_request(
 _partner_users: dict[str, bool] = {}
 
 
+def _request_params(
+    claims: TokenClaims, customer_id: str, conversations_limit: int, messages: int
+) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "actor_id": claims.user_id,
+        "token_version": claims.token_version,
+        "readers": _READERS,
+        "now": utcnow(),
+        "conversations": conversations_limit,
+        "messages": messages,
+    }
+
+
 def _run(
     connection: psycopg.Connection[Any],
     claims: TokenClaims,
@@ -310,15 +330,7 @@ def _run(
     partner: bool,
 ) -> tuple[Any, ...]:
     query, names = _request_sql(partner)
-    params = {
-        "customer_id": customer_id,
-        "actor_id": claims.user_id,
-        "token_version": claims.token_version,
-        "readers": _READERS,
-        "now": utcnow(),
-        "conversations": conversations_limit,
-        "messages": messages,
-    }
+    params = _request_params(claims, customer_id, conversations_limit, messages)
     cursor = psycopg.RawCursor(connection)
     with connection.pipeline():
         connection.execute(_ASYNC_COMMIT)
@@ -327,3 +339,103 @@ def _run(
     row = cursor.fetchone()
     assert row is not None  # the statement always answers one row
     return tuple(row)
+
+
+# -- the served path: no thread hop, no transaction wrapper ------------------------------------
+
+
+VIEW_CONNECTIONS = "customers.view360_connections"  # the key in AppContext.extras
+VIEW_CONNECTIONS_SIZE = 8  # per server process; PostgreSQL has the same 2 cores
+
+
+def open_view_connections(extras: dict[str, Any], bind: Any) -> ViewConnections | None:
+    """At app start: the 360 view's connections when sessions are bound to a PostgreSQL engine
+    (not when they are bound to one connection, as tests' rolled-back transactions are: the
+    view would commit outside their transaction)."""
+    if not (isinstance(bind, Engine) and bind.dialect.name == "postgresql"):
+        return None
+    views = extras[VIEW_CONNECTIONS] = ViewConnections.for_engine(bind, VIEW_CONNECTIONS_SIZE)
+    return views
+
+
+class ViewConnections:
+    """PostgreSQL connections of one served app for `GET /customers/{id}/360`, used from the
+    event loop (psycopg's async connections): no thread-pool hop per view.
+
+    The statement of `_request_sql` is one statement, atomic on its own, so these connections
+    run in autocommit: no BEGIN / COMMIT round trips. `synchronous_commit` is off for the whole
+    session instead of per transaction (these connections only ever run this read and its audit
+    row; see `_ASYNC_COMMIT`). Not SQLAlchemy's pool: that one is synchronous. Not psycopg_pool:
+    its pool runs background tasks per event loop, and one app serves from one loop; this is a
+    list and a semaphore. `lianluo.app`'s lifespan opens it and closes it."""
+
+    def __init__(self, conninfo: str, size: int) -> None:
+        self._conninfo = conninfo
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots = asyncio.Semaphore(size)
+
+    @classmethod
+    def for_engine(cls, engine: Engine, size: int) -> ViewConnections:
+        url = engine.url.set(drivername="postgresql")
+        return cls(url.render_as_string(hide_password=False), size)
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(
+            self._conninfo,
+            autocommit=True,
+            prepare_threshold=0,
+            options="-c synchronous_commit=off",
+        )
+
+    async def fetch_row(self, query: str, params: Sequence[Any]) -> tuple[Any, ...]:
+        """The statement's one row. An idle connection found dead (the server restarted, an
+        administrator killed it) is dropped and the statement runs once more on a new one."""
+        async with self._slots:
+            while True:
+                reused = bool(self._idle)
+                connection = self._idle.pop() if reused else await self._connect()
+                try:
+                    cursor = psycopg.AsyncRawCursor(connection)
+                    await cursor.execute(query, params, prepare=True)
+                    row = await cursor.fetchone()
+                except psycopg.OperationalError:
+                    await connection.close()
+                    if reused:
+                        continue
+                    raise
+                except BaseException:  # cancelled mid-statement, say: its state is unknown
+                    await connection.close()
+                    raise
+                self._idle.append(connection)
+                assert row is not None  # the statement always answers one row
+                return tuple(row)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+
+async def view_360_async(
+    connections: ViewConnections,
+    claims: TokenClaims,
+    customer_id: str,
+    conversations_limit: int,
+    messages_per_conversation: int,
+) -> str:
+    """`view_360_request` from the event loop: the same statement, scoping and audit, one round
+    trip (tests/customers/test_view360_fast.py runs both)."""
+
+    async def run(partner: bool) -> tuple[Any, ...]:
+        query, names = _request_sql(partner)
+        params = _request_params(
+            claims, customer_id, conversations_limit, messages_per_conversation
+        )
+        return await connections.fetch_row(query, [params[name] for name in names])
+
+    partner = _partner_users.get(claims.user_id, False)
+    found = await run(partner)
+    if found[0] is not None and found[1] != partner:  # a partner user, or no longer
+        partner = _partner_users[claims.user_id] = bool(found[1])
+        found = await run(partner)
+    return _answer(found, customer_id)
