@@ -92,7 +92,7 @@ def test_demo_from_nothing_then_again(tmp_path: Path) -> None:
     started = time.monotonic()
     proc = _start(env, port)
     try:
-        _wait_healthy(proc, base, timeout_s=60)
+        _wait_healthy(proc, base, timeout_s=120)
     finally:
         _stop(proc)
     assert time.monotonic() - started < 30, "the second run must reuse the seeded tenant"
