@@ -143,9 +143,6 @@ $("call-wrap").addEventListener("submit", async (event) => {
       notes: $("call-notes").value,
     });
     await refresh();
-// The SIP worker may route in another process whose events this server does not hear: a slow
-// poll keeps the screen pop within a second and a half of the phone starting to ring.
-setInterval(refresh, 1500);
   } catch (err) {
     fail(err);
   }
@@ -154,9 +151,6 @@ setInterval(refresh, 1500);
 document.addEventListener("lianluo-desk-frame", (event) => {
   const frame = event.detail;
   if (frame.type === "desk" || frame.type === "call_ok") refresh();
-// The SIP worker may route in another process whose events this server does not hear: a slow
-// poll keeps the screen pop within a second and a half of the phone starting to ring.
-setInterval(refresh, 1500);
 });
 refresh();
 // The SIP worker may route in another process whose events this server does not hear: a slow
