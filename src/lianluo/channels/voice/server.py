@@ -1350,9 +1350,9 @@ class SipEndpoint(asyncio.DatagramProtocol):
         """INVITE `target_uri` at `addr`; return the answered call or raise CallEnded.
 
         `auto_answer` asks the phone to pick up at once, in each of the forms phones know:
-        `Call-Info: <…>;answer-after=0` (Polycom, Yealink, Snom, Grandstream, baresip 2.x
-        with `sipans=yes`), `Alert-Info: <…>;info=alert-autoanswer` (Yealink, Cisco) and
-        `Answer-Mode: Auto` (RFC 5373). A phone that honours none of them just rings.
+        `Call-Info: <…>;answer-after=0` (Polycom, Yealink, Snom, Grandstream, later baresip
+        with `;sip_autoanswer=yes`), `Alert-Info: <…>;info=alert-autoanswer` (Yealink and
+        others) and `Answer-Mode: Auto` (RFC 5373). A phone that honours none of them rings.
         Cancelling the task that awaits this cancels the INVITE (CANCEL, then the phone's 487
         is acknowledged)."""
         loop = asyncio.get_running_loop()
