@@ -14,6 +14,7 @@ from lianluo.auth.principal import Principal
 from lianluo.contacts.schemas import ContactIn
 from lianluo.contacts.service import contact_service
 from lianluo.errors import Conflict, Forbidden, NotFound, Unprocessable
+from lianluo.events.service import event_service
 from lianluo.models import Agent, Contact, Event, Leg, Queue, Tenant, VoiceControl
 from lianluo.routing.schemas import StateChangeIn
 from lianluo.routing.service import routing_service
@@ -63,6 +64,18 @@ class Floor:
             ContactIn(customer_id=self.customer.id, queue_id=self.queue.id, channel="voice"),
         )
         contact_service.accept(self.router, self.agent("alice"), contact_id)
+        return contact_id
+
+    def ringing_call(self, name: str = "bob") -> str:
+        """A voice contact offered to (ringing at) `name`, the only available agent."""
+        routing_service.change_state(
+            self.router, self.agent(name), None, StateChangeIn(state="available")
+        )
+        contact_id = contact_service.create(
+            self.router,
+            self.admin,
+            ContactIn(customer_id=self.customer.id, queue_id=self.queue.id, channel="voice"),
+        )
         return contact_id
 
     def control(self, name: str, contact_id: str, action: str, **kw: Any) -> None:
@@ -177,6 +190,80 @@ class TestControl:
             floor.control("alice", contact_id, "hold")
 
 
+class TestAnswer:
+    def test_the_desk_answers_a_ringing_call_once_and_the_worker_can_tell(
+        self, floor: Floor, session: Session
+    ) -> None:
+        contact_id = floor.ringing_call("bob")
+        bob = floor.agents["bob"].id
+        service = VoiceService(floor.sessions, floor.router)
+        assert not service.answer_requested(floor.tenant.id, contact_id, bob)
+        (call,) = voice_desk_service.calls(session, floor.agent("bob"))
+        assert (call["state"], call["answering"]) == ("offered", False)
+
+        floor.control("bob", contact_id, "answer")
+        assert service.answer_requested(floor.tenant.id, contact_id, bob)
+        (call,) = voice_desk_service.calls(session, floor.agent("bob"))
+        assert (call["state"], call["answering"]) == ("offered", True)
+        with pytest.raises(Conflict, match="already being answered"):
+            floor.control("bob", contact_id, "answer")
+        session.expire_all()
+        event = session.execute(
+            select(Event).where(
+                Event.contact_id == contact_id, Event.type == "contact.answer_requested"
+            )
+        ).scalar_one()
+        leg = session.execute(select(Leg).where(Leg.contact_id == contact_id)).scalar_one()
+        assert event.agent_id == bob
+        assert event.actor_id == floor.users["bob"].id
+        assert event.payload == {"leg_id": leg.id}
+        # routing is untouched: the call is answered when the phone picks up
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        assert (contact.state, contact.agent_id) == ("offered", bob)
+        assert leg.answered_at is None
+
+    def test_a_new_offer_needs_a_new_answer(self, floor: Floor, session: Session) -> None:
+        contact_id = floor.ringing_call("bob")
+        bob = floor.agents["bob"].id
+        service = VoiceService(floor.sessions, floor.router)
+        floor.control("bob", contact_id, "answer")
+        assert service.answer_requested(floor.tenant.id, contact_id, bob)
+        # the same call offered to bob again later (a transfer back to him, say): the earlier
+        # answer was for the earlier offer; and an answer of his says nothing of another agent
+        with floor.sessions.begin() as s:
+            event_service.append(
+                s, floor.tenant.id, "contact.offered", contact_id=contact_id, agent_id=bob
+            )
+        assert not service.answer_requested(floor.tenant.id, contact_id, bob)
+        assert not service.answer_requested(floor.tenant.id, contact_id, floor.agents["alice"].id)
+        floor.control("bob", contact_id, "answer")
+        assert service.answer_requested(floor.tenant.id, contact_id, bob)
+
+    def test_only_the_ringing_agent_with_a_phone_answers(
+        self, floor: Floor, session: Session
+    ) -> None:
+        contact_id = floor.ringing_call("bob")
+        with pytest.raises(Forbidden):
+            floor.control("alice", contact_id, "answer")
+        with pytest.raises(NotFound):
+            floor.control("bob", "nosuchcontact", "answer")
+        with pytest.raises(Conflict, match="not connected"):
+            floor.control("bob", contact_id, "hold")  # ringing: nothing to hold yet
+        answered = floor.connected_call()  # alice's, and she has no phone
+        with pytest.raises(Conflict, match="connected, not ringing"):
+            floor.control("alice", answered, "answer")
+        session.expire_all()
+        assert "contact.answer_requested" not in _events(session, contact_id)
+        assert "contact.answer_requested" not in _events(session, answered)
+
+    def test_an_agent_without_a_phone_is_told_so(self, floor: Floor, session: Session) -> None:
+        contact_id = floor.ringing_call("carol")
+        with pytest.raises(Unprocessable, match="no phone to answer on"):
+            floor.control("carol", contact_id, "answer")
+        assert "contact.answer_requested" not in _events(session, contact_id)
+
+
 class TestSocketFrame:
     def test_call_frames_are_answered_and_refused_clearly(
         self, client: Any, app_context: Any, session: Session, sessions: sessionmaker[Session]
@@ -199,4 +286,11 @@ class TestSocketFrame:
             ws.send_json({"type": "call", "action": "hold", "contact_id": contact_id})
             frames = [ws.receive_json() for _ in range(2)]
             assert {"type": "call_ok", "contact_id": contact_id, "action": "hold"} in frames
+            ws.send_json({"type": "call", "action": "answer", "contact_id": contact_id})
+            frame = ws.receive_json()
+            while frame["type"] == "desk":
+                frame = ws.receive_json()
+            assert frame["type"] == "error"
+            assert frame["code"] == "conflict"
+            assert "connected, not ringing" in frame["message"]
         assert "contact.held" in _events(session, contact_id)

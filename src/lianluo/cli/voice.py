@@ -28,8 +28,10 @@ def _context(tenant: str, username: str):  # type: ignore[no-untyped-def]
     settings = get_settings()
     sessions = make_sessionmaker(make_engine(settings.database_url))
     # the worker's own routing (a caller queued, an agent answering) is published here after
-    # commit, so waiting calls wake at once instead of polling
-    bus = EventBus()
+    # commit, so waiting calls wake at once instead of polling; with Redis or NATS configured
+    # it also reaches the web processes (the desk's screen pop) and their desk controls (hold,
+    # answer, transfer) reach this worker the same way
+    bus = EventBus(redis_url=settings.redis_url, nats_url=settings.nats_url)
     sessions.configure(info={BUS_KEY: bus})
     install_publisher(sessions)
     with sessions() as session:
@@ -103,7 +105,10 @@ def serve(
         platform.close()
 
     uvloop = install_uvloop()
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        bus.close()
 
 
 @app.command("phone")

@@ -55,7 +55,12 @@ STRINGS.update(
         "desk_call_churn": {"zh": "流失风险", "en": "Churn risk"},
         "desk_call_tags": {"zh": "标签", "en": "Tags"},
         "desk_call_history": {"zh": "历史联络", "en": "Contacts so far"},
-        "desk_call_answer_phone": {"zh": "请在话机上接听", "en": "Answer on your phone"},
+        "desk_call_answer_phone": {
+            "zh": "请点击接听或在话机上接听",
+            "en": "Answer here or on your phone",
+        },
+        "desk_call_answer": {"zh": "接听", "en": "Answer"},
+        "desk_call_answering": {"zh": "正在接通您的话机…", "en": "Connecting your phone…"},
         "desk_call_hold": {"zh": "保持", "en": "Hold"},
         "desk_call_resume": {"zh": "恢复通话", "en": "Resume"},
         "desk_call_hangup": {"zh": "挂断", "en": "Hang up"},

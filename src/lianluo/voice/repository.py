@@ -11,6 +11,7 @@ from lianluo.models import (
     Agent,
     Contact,
     Customer,
+    Event,
     Identity,
     Leg,
     Queue,
@@ -133,6 +134,24 @@ class VoiceRepository:
             .scalars()
             .first()
         )
+
+    def answer_requested(
+        self, session: Session, tenant_id: str, contact_id: str, agent_id: str
+    ) -> bool:
+        """Whether the agent asked from the desk to answer since the contact was last offered
+        to them: the later of the two events decides."""
+        last = session.execute(
+            select(Event.type)
+            .where(
+                Event.tenant_id == tenant_id,
+                Event.contact_id == contact_id,
+                Event.agent_id == agent_id,
+                Event.type.in_(("contact.offered", "contact.answer_requested")),
+            )
+            .order_by(Event.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return last == "contact.answer_requested"
 
     def desk_calls(
         self, session: Session, tenant_id: str, agent_id: str

@@ -6,8 +6,9 @@ from pydantic import BaseModel
 
 
 class DeskCallOut(BaseModel):
-    """A voice call of the caller's agent: ringing (offered), connected or in wrap-up, with
-    what the IVR learnt and the desk's controls (hold, consultation)."""
+    """A voice call of the caller's agent: ringing (offered, `answering` once the desk has
+    answered it), connected or in wrap-up, with what the IVR learnt and the desk's controls
+    (hold, consultation)."""
 
     contact_id: str
     customer_id: str
@@ -19,3 +20,4 @@ class DeskCallOut(BaseModel):
     hold: bool
     consult_agent_id: str | None
     transfer_note: str
+    answering: bool = False  # ringing, and the agent has answered from the desk

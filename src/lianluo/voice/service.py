@@ -47,7 +47,7 @@ class Talking:
     consult_sip_user: str | None = None
 
 
-DESK_ACTIONS = ("hold", "resume", "consult", "cancel_consult", "transfer", "hangup")
+DESK_ACTIONS = ("answer", "hold", "resume", "consult", "cancel_consult", "transfer", "hangup")
 
 
 def _phone(number: str) -> str | None:
@@ -207,6 +207,11 @@ class VoiceService:
             )  # fmt: skip
             control.consult_agent_id = None
 
+    def answer_requested(self, tenant_id: str, contact_id: str, agent_id: str) -> bool:
+        """Whether the agent's desk asked to answer the current offer of the call."""
+        with self.sessions() as session:
+            return repo.answer_requested(session, tenant_id, contact_id, agent_id)
+
     def callbacks_offered(self, principal: Principal) -> list[tuple[Offer, str]]:
         """(offer, the number to call back) for every voice callback offered to an agent."""
         with self.sessions() as session:
@@ -264,13 +269,14 @@ class VoiceService:
 
 
 class VoiceDeskService:
-    """The agent desk's controls of a voice call: hold and resume, a consultation call to
-    another agent, blind or consultative transfer, hang up. Routing changes (transfer, the
-    end of the call and its wrap-up) go through the contact service like any contact's; the
-    media requests (hold, consultation) are a `VoiceControl` row the worker reconciles its SIP
-    legs to. Each change is an event (`contact.held`, `contact.resumed`,
-    `contact.consult_started`, `contact.consult_ended`, and the contact service's own), which
-    also wakes the worker and refreshes the desk."""
+    """The agent desk's controls of a voice call: answer it while it rings, hold and resume,
+    a consultation call to another agent, blind or consultative transfer, hang up. Routing
+    changes (transfer, the end of the call and its wrap-up) go through the contact service like
+    any contact's; the media requests (hold, consultation) are a `VoiceControl` row the worker
+    reconciles its SIP legs to, and answering is its event (the worker rings the phone again
+    with the auto-answer request). Each change is an event (`contact.answer_requested`,
+    `contact.held`, `contact.resumed`, `contact.consult_started`, `contact.consult_ended`, and
+    the contact service's own), which also wakes the worker and refreshes the desk."""
 
     def calls(self, session: Session, principal: Principal) -> list[dict[str, Any]]:
         agent = repo.agent_of_user(session, principal.tenant_id, principal.user_id)
@@ -279,6 +285,9 @@ class VoiceDeskService:
         out = []
         for contact, control in repo.desk_calls(session, principal.tenant_id, agent.id):
             context = contact.context or {}
+            answering = contact.state == "offered" and repo.answer_requested(
+                session, principal.tenant_id, contact.id, agent.id
+            )
             out.append(
                 {
                     "contact_id": contact.id,
@@ -291,20 +300,40 @@ class VoiceDeskService:
                     "hold": bool(control.hold) if control else False,
                     "consult_agent_id": control.consult_agent_id if control else None,
                     "transfer_note": str(context.get("transfer_note", "")),
+                    "answering": answering,
                 }
             )
         return out
 
-    def _my_call(self, session: Session, principal: Principal, contact_id: str) -> Contact:
+    def _my_call(
+        self, session: Session, principal: Principal, contact_id: str, state: str = "connected"
+    ) -> Contact:
         contact = repo.contact(session, principal.tenant_id, contact_id)
         if contact is None or contact.channel != "voice":
             raise NotFound(f"voice call {contact_id} not found")
         agent = repo.agent_of_user(session, principal.tenant_id, principal.user_id)
         if agent is None or contact.agent_id != agent.id:
             raise Forbidden(f"call {contact_id} is not yours")
-        if contact.state != "connected":
-            raise Conflict(f"call {contact_id} is {contact.state}, not connected")
+        if contact.state != state:
+            wanted = "ringing (offered)" if state == "offered" else state
+            raise Conflict(f"call {contact_id} is {contact.state}, not {wanted}")
         return contact
+
+    def _answer(self, session: Session, principal: Principal, contact_id: str) -> None:
+        """The agent answers a ringing call from the desk: an event the SIP worker acts on
+        (it calls the agent's phone again with the auto-answer request). The call is answered
+        when the phone is, so a phone that does not pick up leaves the offer as it was."""
+        contact = self._my_call(session, principal, contact_id, state="offered")
+        agent_id = contact.agent_id or ""
+        if repo.phone_of_agent(session, principal.tenant_id, agent_id) is None:
+            raise Unprocessable("you have no phone to answer on; ask an admin to set one up")
+        if repo.answer_requested(session, principal.tenant_id, contact.id, agent_id):
+            raise Conflict(f"call {contact_id} is already being answered")
+        leg = repo.open_leg(session, principal.tenant_id, contact.id, agent_id)
+        self._event(
+            session, principal, contact, "contact.answer_requested",
+            leg_id=leg.id if leg is not None else None,
+        )  # fmt: skip
 
     def control(
         self,
@@ -319,6 +348,10 @@ class VoiceDeskService:
     ) -> None:
         if action not in DESK_ACTIONS:
             raise Unprocessable(f"unknown call action {action!r}; one of {', '.join(DESK_ACTIONS)}")
+        if action == "answer":
+            with sessions.begin() as session:
+                self._answer(session, principal, contact_id)
+            return
         with sessions.begin() as session:
             contact = self._my_call(session, principal, contact_id)
             control = repo.control(session, principal.tenant_id, contact_id)

@@ -82,8 +82,13 @@ def center(session: Session, sessions: sessionmaker[Session]) -> Center:
 
 
 async def start_app(
-    center: Center, tmp_path: Path, gateway: tuple[str, int] | None = None
+    center: Center,
+    tmp_path: Path,
+    gateway: tuple[str, int] | None = None,
+    wake_on_events: bool = True,
 ) -> tuple[VoiceApp, DbVoicePlatform]:
+    """The worker; `wake_on_events=False`: as with a desk in another process and no shared bus
+    (the worker then learns of the desk's controls by its safety poll)."""
     platform = DbVoicePlatform(center.service, center.principal)
     await platform.refresh_phones()
     app = VoiceApp(
@@ -97,7 +102,8 @@ async def start_app(
     )
     bus = EventBus()
     center.service.sessions.configure(info={BUS_KEY: bus})
-    bus.subscribe(app.on_event)  # waiting calls wake on routing events, as the worker runs
+    if wake_on_events:
+        bus.subscribe(app.on_event)  # waiting calls wake on routing events, as the worker runs
     await app.start()
     return app, platform
 
@@ -318,6 +324,107 @@ async def test_the_desk_holds_resumes_and_hangs_up_a_call(
     assert kinds.index("contact.resumed") < kinds.index("contact.completed")
     leg = session.execute(select(Leg).where(Leg.contact_id == contact_id)).scalar_one()
     assert leg.hold_s >= 0.9
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@pytest.mark.parametrize(
+    ("wake_on_events", "within_s"),
+    [pytest.param(True, 0.9, id="bus"), pytest.param(False, 2.5, id="poll")],
+)
+async def test_the_desk_answers_a_ringing_call_and_the_phone_picks_up(
+    center: Center, session: Session, tmp_path: Path, wake_on_events: bool, within_s: float
+) -> None:
+    """Answer from the desk: the agent's phone (SIPp, honouring Call-Info answer-after=0)
+    rings and does not pick up by itself; the desk's answer cancels that ring and calls the
+    phone again with the auto-answer request, which it answers at once; the caller and the
+    agent then hear each other, and the desk hangs up. The worker hears the desk's answer on
+    its bus, well inside its 1 s safety poll; without the bus, by the poll."""
+    from lianluo.voice.service import voice_desk_service
+
+    center.agent_available()
+    app, platform = await start_app(center, tmp_path, wake_on_events=wake_on_events)
+    phone_port = free_udp_port()
+    loop = asyncio.get_running_loop()
+
+    def control(action: str) -> None:
+        voice_desk_service.control(
+            center.service.sessions, center.router, center.agent_principal, contact_id, action
+        )
+
+    def agent_legs() -> list[Any]:
+        return [c for c in app.endpoint.calls.values() if c.outbound]
+
+    try:
+        agent_phone = spawn(
+            run_sipp("agent_auto_answer.xml", None, local_port=phone_port, calls=2,
+                     workdir=tmp_path, timeout_s=60)
+        )  # fmt: skip
+        await asyncio.sleep(0.5)
+        registered = await run_sipp(
+            "agent_register.xml", app.endpoint.port, workdir=tmp_path,
+            extra=["-key", "user", "1001", "-key", "phone_port", str(phone_port)],
+        )  # fmt: skip
+        assert registered.returncode == 0, registered.output
+        caller_started = loop.time()
+        caller = spawn(
+            run_sipp("caller_talks_long.xml", app.endpoint.port, workdir=tmp_path, timeout_s=60)
+        )
+        for _ in range(150):
+            if agent_legs():
+                break
+            await asyncio.sleep(0.1)
+        (ringing,) = agent_legs()
+        (record,) = app.records.values()
+        assert record.contact_id is not None
+        contact_id = record.contact_id
+        await asyncio.sleep(0.5)
+        assert not ringing.answered  # this phone does not pick up by itself
+        assert record.outcome != "connected"
+
+        clicked = loop.time()
+        await platform._call(control, "answer")
+        for _ in range(100):
+            if record.outcome == "connected":
+                break
+            await asyncio.sleep(0.05)
+        answered_after_s = loop.time() - clicked
+        assert record.outcome == "connected", record
+        assert ringing.ended.is_set()  # the ring was cancelled ...
+        (agent_call,) = agent_legs()  # ... and the phone called again, and it answered
+        assert agent_call is not ringing
+        assert agent_call.answered
+        assert answered_after_s < within_s, answered_after_s
+        agent_call.record(tmp_path / "agent-leg.wav")  # what the phone heard and said
+        # talk until the caller's second replay has begun, then the desk hangs up
+        await asyncio.sleep(max(3.0, caller_started + 12.0 - loop.time()))
+        await platform._call(control, "hangup")
+        agent, caller_result = await asyncio.gather(agent_phone, caller)
+        assert agent.returncode == 0, agent.output  # both calls: the cancelled and answered one
+        assert caller_result.returncode == 0, caller_result.output
+        await asyncio.sleep(0.3)
+    finally:
+        await app.close()
+        platform.close()
+    assert record.outcome == "completed"
+    session.expire_all()
+    contact = session.execute(select(Contact).where(Contact.id == contact_id)).scalar_one()
+    assert contact.state == "wrap_up"
+    assert contact.agent_id == center.agent.id
+    kinds = (
+        session.execute(select(Event.type).where(Event.contact_id == contact_id).order_by(Event.id))
+        .scalars()
+        .all()
+    )
+    assert kinds.index("contact.offered") < kinds.index("contact.answer_requested")
+    assert kinds.index("contact.answer_requested") < kinds.index("contact.answered")
+    assert "contact.rejected" not in kinds  # the cancelled ring was not a missed offer
+    # both ways: the phone heard the caller (right: sent to it) and spoke (left: from it) ...
+    agent_wav = tmp_path / "agent-leg.wav"
+    assert sox_rms(agent_wav, 2) > 0.001
+    assert sox_rms(agent_wav, 1) > 0.001
+    # ... and the caller heard the agent once connected (right of the caller's recording)
+    connected_at_s = clicked - caller_started + answered_after_s
+    assert sox_rms(Path(record.recording), 2, start_s=connected_at_s + 0.5) > 0.001
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")

@@ -86,7 +86,7 @@ class CallFrame(_Frame):
 
     type: Literal["call"]
     contact_id: str = Field(min_length=1, max_length=32)
-    action: Literal["hold", "resume", "consult", "cancel_consult", "transfer", "hangup"]
+    action: Literal["answer", "hold", "resume", "consult", "cancel_consult", "transfer", "hangup"]
     to_agent_id: str | None = Field(None, max_length=32)
     to_queue_id: str | None = Field(None, max_length=32)
     note: str = Field("", max_length=2000)

@@ -111,6 +111,8 @@ class VoicePlatform(Protocol):
 
     async def consult_failed(self, contact_id: str, reason: str) -> None: ...
 
+    async def answer_requested(self, contact_id: str, agent_id: str) -> bool: ...
+
     def ha1_of(self, sip_user: str) -> str | None: ...
 
 
@@ -166,6 +168,9 @@ class DbVoicePlatform:
 
     async def consult_failed(self, contact_id: str, reason: str) -> None:
         await self._call(self.service.consult_failed, self.principal, contact_id, reason)
+
+    async def answer_requested(self, contact_id: str, agent_id: str) -> bool:
+        return await self._call(self.service.answer_requested, self.tenant_id, contact_id, agent_id)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -514,28 +519,59 @@ class VoiceApp:
             log.info("voice: the offered agent has no registered phone; declining the offer")
             await self.platform.not_answered(offer.contact_id, offer.agent_id)
             return False
-        dialing = asyncio.ensure_future(
-            self.endpoint.dial(
-                target[0], target[1], caller=call.caller, ring_timeout_s=self.ring_timeout_s
-            )
-        )
-        try:
-            await call._wait(asyncio.shield(dialing))
-        except CallEnded:
-            dialing.cancel()
-            with contextlib.suppress(BaseException):
-                agent_leg = await dialing
-                await agent_leg.hangup()
-            raise
-        try:
-            agent_call = dialing.result()
-        except CallEnded:
+        agent_call = await self._ring_offered_phone(call, offer, target)
+        if agent_call is None:
             await self.platform.not_answered(offer.contact_id, offer.agent_id)
             return False
         record.agent_id = offer.agent_id
         await self.platform.answered(offer.contact_id, offer.agent_id, record.recording)
         record.outcome = "connected"
         return await self._talk(call, agent_call, offer.contact_id, offer.agent_id, record)
+
+    async def _ring_offered_phone(
+        self, call: Call, offer: Offer, target: tuple[str, tuple[str, int]]
+    ) -> Call | None:
+        """The agent's phone, answered; None if it did not answer (CallEnded: the caller hung
+        up meanwhile). While it rings, the agent may answer from the desk (woken by the
+        request's event, or by the safety poll): the ringing INVITE is cancelled and the phone
+        called again with the auto-answer request, so a phone that honours it picks up."""
+        wakeup = self._wakeups.setdefault(offer.contact_id, asyncio.Event())
+        auto_answer = await self.platform.answer_requested(offer.contact_id, offer.agent_id)
+
+        def ring() -> asyncio.Future[Call]:
+            return asyncio.ensure_future(
+                self.endpoint.dial(
+                    target[0], target[1], caller=call.caller,
+                    ring_timeout_s=self.ring_timeout_s, auto_answer=auto_answer,
+                )
+            )  # fmt: skip
+
+        dialing = ring()
+        try:
+            while not dialing.done():
+                wakeup.clear()
+                if auto_answer:  # nothing left to ask of the desk: wait for the phone
+                    await call._wait(asyncio.shield(dialing))
+                    continue
+                await call._wait(asyncio.shield(dialing), wakeup.wait(), timeout_s=self.poll_s)
+                if dialing.done():
+                    break
+                if not await self.platform.answer_requested(offer.contact_id, offer.agent_id):
+                    continue
+                auto_answer = True
+                dialing.cancel()  # CANCEL the ringing INVITE
+                with contextlib.suppress(asyncio.CancelledError, CallEnded):
+                    return await dialing  # the phone answered just before the CANCEL
+                dialing = ring()
+        except CallEnded:
+            dialing.cancel()  # the caller hung up: CANCEL the phone, or hang up its answer
+            with contextlib.suppress(BaseException):
+                await (await dialing).hangup()
+            raise
+        try:
+            return dialing.result()
+        except CallEnded:
+            return None
 
     async def _talk(
         self, call: Call, agent_call: Call, contact_id: str, agent_id: str, record: CallRecord

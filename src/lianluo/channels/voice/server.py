@@ -794,6 +794,10 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self.calls: dict[str, Call] = {}
         self._server_txns: dict[tuple[str, str], _ServerTxn] = {}
         self._client_txns: dict[tuple[str, str], _ClientTxn] = {}
+        # INVITEs we sent, by Via branch, until their final response: one that comes after
+        # the caller gave up (a cancel, a ring timeout) is still acknowledged, and a late 200
+        # is acknowledged and hung up, so the phone does not retransmit or ring on
+        self._invites_sent: dict[str, tuple[sip.SipMessage, tuple[str, int], float]] = {}
         self._tasks: set[asyncio.Task[object]] = set()
         self.stats = {"malformed": 0, "answered_400": 0, "calls": 0, "retransmissions": 0}
 
@@ -1259,6 +1263,14 @@ class SipEndpoint(asyncio.DatagramProtocol):
             if final or txn.future.done():
                 self._client_txns.pop(key, None)
 
+    def _remember_invite(self, invite: sip.SipMessage, addr: tuple[str, int]) -> None:
+        now = time.monotonic()
+        if len(self._invites_sent) >= 256:  # none waits longer than an INVITE transaction
+            for branch in [b for b, (_, _, at) in self._invites_sent.items() if at < now]:
+                del self._invites_sent[branch]
+        expires_at = now + 64 * T1_S + TRANSACTION_TIMEOUT_S
+        self._invites_sent[invite.top_via_branch] = (invite, addr, expires_at)
+
     def _on_response(self, response: sip.SipMessage) -> None:
         key = (response.top_via_branch, response.cseq[1])
         txn = self._client_txns.get(key)
@@ -1266,6 +1278,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
             call = self.calls.get(response.call_id)
             if call is not None and call.outbound and response.status == 200:
                 self._send(self._ack_for(call, response), call.dialog.peer_addr)  # 2xx retrans.
+            elif response.cseq[1] == "INVITE" and (response.status or 0) >= 200:
+                self._final_after_giving_up(response)
             return
         status = response.status or 0
         if status < 200:
@@ -1276,6 +1290,41 @@ class SipEndpoint(asyncio.DatagramProtocol):
             txn.provisional.set_result(response)
         if not txn.future.done():
             txn.future.set_result(response)
+
+    def _final_after_giving_up(self, response: sip.SipMessage) -> None:
+        """The final response to an INVITE we no longer wait for (cancelled, timed out):
+        a failure is acknowledged (RFC 3261 17.1.1.3); an answer is acknowledged and hung up."""
+        sent = self._invites_sent.get(response.top_via_branch)
+        if sent is None:
+            return
+        invite, addr, _ = sent
+        if (response.status or 0) >= 300:
+            self._invites_sent.pop(response.top_via_branch, None)
+            self._send(_ack_non_2xx(invite, response), addr)
+            return
+        self._spawn(self._hang_up_late_answer(invite, response, addr))
+
+    async def _hang_up_late_answer(
+        self, invite: sip.SipMessage, response: sip.SipMessage, addr: tuple[str, int]
+    ) -> None:
+        if self._invites_sent.pop(response.top_via_branch, None) is None:
+            return  # a retransmission of the 200 we are already hanging up
+        dialog = Dialog(
+            call_id=invite.call_id,
+            local_tag=sip.param(invite.get("from") or "", "tag") or "",
+            remote_tag=sip.param(response.get("to") or "", "tag") or "",
+            local_uri=(invite.get("from") or "").split(";tag=")[0],
+            remote_uri=(invite.get("to") or "").split(";tag=")[0],
+            remote_target=sip.uri_of(response.get("contact") or invite.uri or ""),
+            peer_addr=addr,
+            local_cseq=invite.cseq[0],
+            route=list(reversed(response.get_all("record-route"))),
+        )
+        late = Call(self, RtpLeg(self.clock, lambda d: None), dialog, "", "", outbound=True)
+        self._send(self._ack_for(late, response), addr)
+        log.info("sip: the phone answered an INVITE we had cancelled; hanging it up")
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+            await self.request(self._in_dialog(late, "BYE"), addr, timeout_s=TRANSACTION_TIMEOUT_S)
 
     def _ack_for(self, call: Call, response: sip.SipMessage) -> sip.SipMessage:
         d = call.dialog
@@ -1296,8 +1345,16 @@ class SipEndpoint(asyncio.DatagramProtocol):
         caller: str = "lianluo",
         ring_timeout_s: float = 30.0,
         codec: int = sdp.PCMU,
+        auto_answer: bool = False,
     ) -> Call:
-        """INVITE `target_uri` at `addr`; return the answered call or raise CallEnded."""
+        """INVITE `target_uri` at `addr`; return the answered call or raise CallEnded.
+
+        `auto_answer` asks the phone to pick up at once, in each of the forms phones know:
+        `Call-Info: <…>;answer-after=0` (Polycom, Yealink, Snom, Grandstream, later baresip
+        with `;sip_autoanswer=yes`), `Alert-Info: <…>;info=alert-autoanswer` (Yealink and
+        others) and `Answer-Mode: Auto` (RFC 5373). A phone that honours none of them rings.
+        Cancelling the task that awaits this cancels the INVITE (CANCEL, then the phone's 487
+        is acknowledged)."""
         loop = asyncio.get_running_loop()
         leg = RtpLeg(self.clock, lambda d: None)
         await loop.create_datagram_endpoint(lambda: leg, local_addr=(self.host, 0))
@@ -1322,28 +1379,32 @@ class SipEndpoint(asyncio.DatagramProtocol):
         invite.add("CSeq", f"{dialog.local_cseq} INVITE")
         invite.add("Contact", self.contact_for(addr))
         invite.add("Allow", ALLOW)
+        if auto_answer:
+            invite.add("Call-Info", f"<sip:{self.host}>;answer-after=0")
+            invite.add("Alert-Info", f"<sip:{self.host}>;info=alert-autoanswer")
+            invite.add("Answer-Mode", "Auto")
         invite.add("Content-Type", "application/sdp")
         invite.body = sdp.build_sdp(self.host, leg.local_port, codec, 101)
         call.data["invite_request"] = invite
+        self._remember_invite(invite, addr)
         try:
             response = await self.request(invite, addr, timeout_s=ring_timeout_s)
         except TimeoutError:
             await self.hangup(call)
             raise CallEnded("no answer") from None
-        if call.ended.is_set():
-            raise CallEnded(call.end_reason)
+        except asyncio.CancelledError:
+            self._spawn(self.hangup(call))  # CANCEL; the 487 is acknowledged when it comes
+            raise
         status = response.status or 0
         if status >= 300:
-            ack = sip.SipMessage(method="ACK", uri=target_uri)
-            ack.add("Via", invite.get("via") or "")
-            ack.add("From", invite.get("from") or "")
-            ack.add("To", response.get("to") or "")
-            ack.add("Call-ID", call_id)
-            ack.add("CSeq", f"{dialog.local_cseq} ACK")
-            ack.add("Max-Forwards", "70")
-            self._send(ack, addr)
+            self._invites_sent.pop(invite.top_via_branch, None)
+            self._send(_ack_non_2xx(invite, response), addr)
             call.finish(f"rejected {status}")
             raise CallEnded(f"the callee answered {status}")
+        if call.ended.is_set():  # answered as we cancelled it (CANCEL and 200 crossed)
+            self._final_after_giving_up(response)
+            raise CallEnded(call.end_reason)
+        self._invites_sent.pop(invite.top_via_branch, None)
         dialog.remote_tag = sip.param(response.get("to") or "", "tag") or ""
         dialog.remote_target = sip.uri_of(response.get("contact") or target_uri)
         dialog.route = list(reversed(response.get_all("record-route")))
@@ -1361,6 +1422,20 @@ class SipEndpoint(asyncio.DatagramProtocol):
         leg.sending = True
         self.clock.legs.add(leg)
         return call
+
+
+def _ack_non_2xx(invite: sip.SipMessage, response: sip.SipMessage) -> sip.SipMessage:
+    """The ACK of a failed INVITE: part of its transaction (RFC 3261 17.1.1.3)."""
+    ack = sip.SipMessage(method="ACK", uri=invite.uri)
+    ack.add("Via", (invite.get("via") or "").split(",")[0])
+    for route in invite.get_all("route"):
+        ack.add("Route", route)
+    ack.add("Max-Forwards", "70")
+    ack.add("From", invite.get("from") or "")
+    ack.add("To", response.get("to") or invite.get("to") or "")
+    ack.add("Call-ID", invite.call_id)
+    ack.add("CSeq", f"{invite.cseq[0]} ACK")
+    return ack
 
 
 def install_uvloop() -> bool:

@@ -1,7 +1,8 @@
 // The desk's call panel: the screen pop of a ringing voice call (caller, IVR path, the
-// customer's 360 view), then hold / resume, blind and consultative transfer and hang up as
-// "call" frames on the desk's socket (desk.js), and the wrap-up form. Refreshed whenever the
-// socket says the agent's work changed, and by a slow poll.
+// customer's 360 view) with its Answer button, then hold / resume, blind and consultative
+// transfer and hang up as "call" frames on the desk's socket (desk.js), and the wrap-up form.
+// Refreshed whenever the socket says the agent's work changed (the SIP worker's events reach
+// this server through Redis or NATS), and by a slow poll where they do not.
 
 const S = JSON.parse(document.getElementById("desk-strings").textContent);
 const t = (k) => S[k] || k;
@@ -67,7 +68,27 @@ function stateLabel(call) {
   return t(`desk_call_${call.state}`);
 }
 
-async function refresh() {
+// one refresh at a time; a request for another while one runs makes one more afterwards, so
+// a burst of frames costs two fetches and the last state always wins
+let refreshing = null;
+let refreshAgain = false;
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      await render();
+    } while (refreshAgain);
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+async function render() {
   let page;
   try {
     page = await api("GET", "/api/v1/voice/desk");
@@ -89,9 +110,13 @@ async function refresh() {
   text("call-caller", call.caller);
   text("call-dialled", call.dialled);
   text("call-path", call.ivr_path.join(" → "));
+  const ringing = call.state === "offered";
   const note = $("call-note");
-  note.hidden = call.state !== "offered" && !call.transfer_note;
-  note.textContent = call.state === "offered" ? t("desk_call_answer_phone") : call.transfer_note;
+  note.hidden = !ringing && !call.transfer_note;
+  if (ringing) note.textContent = t(call.answering ? "desk_call_answering" : "desk_call_answer_phone");
+  else note.textContent = call.transfer_note;
+  $("call-ringing").hidden = !ringing || call.answering;
+  $("call-answer").disabled = false;
   const connected = call.state === "connected";
   $("call-controls").hidden = !connected;
   $("call-transfer").hidden = !connected;
@@ -119,6 +144,10 @@ function command(action, extra = {}) {
   window.lianluoDeskSend({ type: "call", action, contact_id: shown.contact_id, ...extra });
 }
 
+$("call-answer").addEventListener("click", () => {
+  $("call-answer").disabled = true; // until the server says what became of it
+  command("answer");
+});
 $("call-hold").addEventListener("click", () => command("hold"));
 $("call-resume").addEventListener("click", () => command("resume"));
 $("call-hangup").addEventListener("click", () => command("hangup"));
@@ -143,9 +172,6 @@ $("call-wrap").addEventListener("submit", async (event) => {
       notes: $("call-notes").value,
     });
     await refresh();
-// The SIP worker may route in another process whose events this server does not hear: a slow
-// poll keeps the screen pop within a second and a half of the phone starting to ring.
-setInterval(refresh, 1500);
   } catch (err) {
     fail(err);
   }
@@ -153,10 +179,7 @@ setInterval(refresh, 1500);
 
 document.addEventListener("lianluo-desk-frame", (event) => {
   const frame = event.detail;
-  if (frame.type === "desk" || frame.type === "call_ok") refresh();
-// The SIP worker may route in another process whose events this server does not hear: a slow
-// poll keeps the screen pop within a second and a half of the phone starting to ring.
-setInterval(refresh, 1500);
+  if (frame.type === "desk" || frame.type === "call_ok" || frame.type === "error") refresh();
 });
 refresh();
 // The SIP worker may route in another process whose events this server does not hear: a slow
