@@ -265,12 +265,10 @@ class ReportService:
         for (start, key), totals in sorted(cells.items(), key=lambda c: (c[0][0], c[0][1] or "")):
             total = total + totals
             occupancy_s = None
-            if staffed is None:
-                pass
-            elif query.group_by in OCCUPANCY_GROUPS:  # by partner, None: the in-house agents
-                occupancy_s = staffed.get((start, key), 0.0)
-            elif query.group_by == "none":
+            if staffed is not None and query.group_by == "none":
                 occupancy_s = sum(v for (s, _), v in staffed.items() if s == start)
+            elif staffed is not None:  # by partner, the key None stands for in-house agents
+                occupancy_s = staffed.get((start, key), 0.0)
             rows.append(
                 ReportRow(
                     start=local_start_datetime(start, tz),
