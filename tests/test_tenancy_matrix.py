@@ -352,8 +352,16 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/reports/agents/{agent_id}/scorecard"): Case(),
     ("GET", "/api/v1/reports/me/scorecard"): Case(),
     ("GET", "/api/v1/reports/saved"): Case(),
+    # a saved report's filters name the caller's own queue, agent and partner
     ("POST", "/api/v1/reports/saved"): Case(
-        body=lambda i: {"name": "weekly", "recipients": ["boss@example.com"]}
+        body=lambda i: {
+            "name": "weekly",
+            "recipients": ["boss@example.com"],
+            "queue_id": i["queue_id"],
+            "agent_id": i["agent_id"],
+            "partner_id": i["partner_id"],
+        },
+        crosses=(("queue_id",), ("agent_id",), ("partner_id",)),
     ),
     ("DELETE", "/api/v1/reports/saved/{report_id}"): Case(),
     ("POST", "/api/v1/reports/saved/{report_id}/send"): Case(),

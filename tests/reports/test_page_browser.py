@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +27,7 @@ def _seed(session: Session) -> None:
     """Two queues over the last three days: 热线 gets 4 voice calls an hour from 9 to 12
     (one in four abandoned), 在线 2 chats an hour."""
     from lianluo.auth.passwords import hash_password
-    from lianluo.models import Event, Queue, Tenant, User
+    from lianluo.models import Agent, Customer, Event, Partner, Queue, Skill, Tenant, User
 
     tenant = Tenant(slug="rep-demo", name="Reports demo", timezone="Asia/Shanghai")
     session.add(tenant)
@@ -35,6 +37,16 @@ def _seed(session: Session) -> None:
     hotline = Queue(tenant_id=tenant.id, name="热线", channels=["voice"])
     online = Queue(tenant_id=tenant.id, name="在线", channels=["chat"])
     session.add_all([user, hotline, online])
+    # the other lists of the filters: a partner, a skill, a customer's region, an agent
+    partner = Partner(tenant_id=tenant.id, code="jia", name="外包甲")
+    session.add_all([partner, Skill(tenant_id=tenant.id, name="宽带")])
+    session.add(Customer(tenant_id=tenant.id, name="张三", region="北京", search_text="张三"))
+    session.flush()
+    li = User(tenant_id=tenant.id, username="li", display_name="李雷", password_hash="x",
+              roles=["agent"], partner_id=partner.id)  # fmt: skip
+    session.add(li)
+    session.flush()
+    session.add(Agent(tenant_id=tenant.id, user_id=li.id, partner_id=partner.id, team="一组"))
     session.flush()
     today = datetime.now(TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     rows: list[dict[str, Any]] = []
@@ -119,7 +131,7 @@ def test_reports_page_in_chromium(server: str) -> None:
             expect(rows).to_have_count(13)
 
             # Drill down from a cell: the contacts behind it.
-            rows.first.get_by_role("link").click()
+            rows.first.get_by_role("link").first.click()
             contacts = page.locator("#contacts-table tbody tr")
             expect(contacts).to_have_count(2)
             expect(contacts.first).to_contain_text("chat")
@@ -136,7 +148,7 @@ def test_reports_page_in_chromium(server: str) -> None:
             page.get_by_label("分组").select_option("region")
             expect(rows).to_have_count(13)
             expect(rows.first).to_contain_text("北京")
-            rows.first.get_by_role("link").click()
+            rows.first.get_by_role("link").first.click()
             expect(contacts).to_have_count(2)
             expect(contacts.first).to_contain_text("北京")
 
@@ -147,5 +159,121 @@ def test_reports_page_in_chromium(server: str) -> None:
             page.screenshot(path="/tmp/reports-page.png", full_page=True)
             assert not errors, errors
             assert not outside, outside
+        finally:
+            browser.close()
+
+
+def _login(page: Any, server: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/login?next=/reports")
+    page.get_by_label("用户名").fill("boss")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").press("Enter")
+    expect(page).to_have_url(f"{server}/reports")
+
+
+def test_saved_report_reopens_with_its_filters(server: str) -> None:
+    """Save a report with every filter of the page set, open the page afresh, open the saved
+    report: every filter, the grouping, the grain and its date range come back, and the
+    report is run with them. Then a "—" cell (CSAT, no ratings) drills to its contacts."""
+    from playwright.sync_api import expect
+
+    with sync_playwright_browser() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _login(page, server)
+        rows = page.locator("#report-table tbody tr")
+        expect(rows).to_have_count(7)
+        param = {"粒度": "grain", "分组": "group_by", "队列": "queue_id", "座席": "agent_id",
+                 "外包商": "partner_id", "渠道": "channel", "技能组": "skill", "班组": "team",
+                 "地区": "region"}  # fmt: skip
+        options = {
+            "粒度": "60min",
+            "分组": "region",
+            "队列": page.locator("#queue_id option", has_text="在线").get_attribute("value"),
+            "座席": page.locator("#agent_id option", has_text="李雷").get_attribute("value"),
+            "外包商": page.locator("#partner_id option", has_text="外包甲").get_attribute("value"),
+            "渠道": "chat",
+            "技能组": "宽带",
+            "班组": "一组",
+            "地区": "北京",
+        }
+        for label, value in options.items():
+            assert value
+            page.get_by_label(label, exact=True).select_option(value)
+        page.get_by_label("名称", exact=True).fill("每周在线 weekly")
+        page.get_by_label("收件人（逗号分隔）").fill("boss@example.com, ops@example.com")
+        page.get_by_label("频率").select_option("weekly")
+        page.get_by_role("button", name="保存当前筛选").click()
+        saved = page.locator("#saved-list li", has_text="每周在线 weekly")
+        expect(saved).to_have_count(1)
+        expect(saved).to_contain_text("李雷")
+        expect(page.locator("#saved-meta")).to_contain_text("已保存")
+
+        # a second one: chats only, by day, no group
+        page.get_by_label("粒度").select_option("day")
+        page.get_by_label("分组").select_option("none")
+        for label in ("队列", "座席", "外包商", "技能组", "班组", "地区"):
+            page.get_by_label(label, exact=True).select_option("")
+        page.get_by_label("名称", exact=True).fill("chats")
+        page.get_by_role("button", name="保存当前筛选").click()
+        expect(page.locator("#saved-list li", has_text="chats")).to_have_count(1)
+
+        # afresh: the defaults, then the saved report brings every filter back
+        page.goto(f"{server}/reports")
+        expect(rows).to_have_count(7)
+        expect(page.locator("#agent_id")).to_have_value("")
+        saved.get_by_role("button", name="打开").click()
+        for label, value in options.items():
+            expect(page.get_by_label(label, exact=True)).to_have_value(value)
+        today = page.locator("#rep").get_attribute("data-today") or ""
+        last = datetime.fromisoformat(today) - timedelta(days=1)
+        expect(page.locator("#date_to")).to_have_value(last.date().isoformat())
+        first = (last - timedelta(days=6)).date().isoformat()
+        expect(page.locator("#date_from")).to_have_value(first)
+        # the report is run with them: the download link carries what the API was asked
+        expect(page.locator("#dl-csv")).to_have_attribute("href", re.compile("region="))
+        href = page.locator("#dl-csv").get_attribute("href") or ""
+        asked = parse_qs(urlsplit(href).query)
+        for label, value in options.items():
+            assert asked[param[label]] == [value], (label, asked)
+        expect(page.locator("#meta")).to_have_text(re.compile("没有数据"))  # no such contacts
+
+        # the chats report: its figures are the filtered ones (24 of 72)
+        page.locator("#saved-list li", has_text="chats").get_by_role("button", name="打开").click()
+        expect(page.get_by_label("渠道", exact=True)).to_have_value("chat")
+        expect(page.get_by_label("分组")).to_have_value("none")
+        total = page.locator("#report-table tbody tr.total")
+        expect(total).to_contain_text("24")
+        expect(rows).to_have_count(4)
+
+        # a "—" (CSAT without ratings) is a link; it shows the cell's contacts and says why
+        csat = rows.first.locator('a[data-figure="csat"]')
+        expect(csat).to_have_text("—")
+        csat.click()
+        contacts = page.locator("#contacts-table tbody tr")
+        expect(contacts).to_have_count(8)  # 2 chats an hour, 4 hours
+        expect(page.locator("#contacts-meta")).to_contain_text("没有数值")
+        # a ratio's drill marks the contacts of its numerator: connect rate, all answered
+        rows.first.locator('a[data-figure="connect_rate"]').click()
+        expect(page.locator("#contacts-meta")).to_contain_text(": 8")
+        expect(contacts.filter(has_text="✓")).to_have_count(8)
+
+        # deleting one leaves the other
+        page.locator("#saved-list li", has_text="chats").get_by_role("button", name="删除").click()
+        expect(page.locator("#saved-list li")).to_have_count(1)
+        assert not errors, errors
+
+
+@contextmanager
+def sync_playwright_browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            yield browser
         finally:
             browser.close()

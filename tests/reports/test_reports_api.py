@@ -143,6 +143,27 @@ class TestAgentsAndOccupancy:
         assert unanswered["offered"] == 2
         assert unanswered["answered"] == 0
 
+    def test_occupancy_by_partner_and_of_a_team(self, client: Any, day: Any) -> None:
+        body = report(client, day, group_by="partner")
+        rows = rows_by(body)
+        # the in-house row (no partner): G's 5 staffed hours, handling 300 + 120 + 600 s
+        assert rows[("2026-11-10T00:00", None)]["occupancy"] == pytest.approx(1020 / 18_000)
+        # partner P's agent has no staffed time on D: no occupancy, not 100 %
+        assert rows[("2026-11-10T00:00", day.a.partners["p"].id)]["occupancy"] is None
+        # a team filter keeps that team's agents only, in the staffed time too
+        one = report(client, day, group_by="none", team="一组")
+        assert one["total"]["occupancy"] == pytest.approx(1020 / 18_000)
+        other = report(client, day, group_by="none", team="外包组")
+        assert other["total"]["occupancy"] is None
+
+    def test_no_occupancy_where_staffed_time_is_not_the_rows(self, client: Any, day: Any) -> None:
+        """By queue, or filtered by a channel, the handling time is a part of the agents' work
+        and their staffed time all of it: no figure rather than a wrong one."""
+        assert report(client, day, group_by="queue")["total"]["occupancy"] is None
+        filtered = report(client, day, group_by="agent", channel="chat")
+        assert {r["kpis"]["occupancy"] for r in filtered["rows"]} == {None}
+        assert report(client, day, group_by="agent")["total"]["occupancy"] is not None
+
     def test_scorecard_for_a_supervisor(self, client: Any, day: Any) -> None:
         agent_id = day.a.agents["general"].id
         response = get(

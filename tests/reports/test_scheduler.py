@@ -5,13 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import io
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -19,32 +16,10 @@ from typer.testing import CliRunner
 from lianluo.config import Settings
 from lianluo.models import SavedReport
 from lianluo.reports.scheduler import send_due
+from tests.reports.conftest import Inbox
 
 # The morning after day D (tests/reports/conftest.py), in Shanghai
 NOW = datetime(2026, 11, 11, 1, 0, tzinfo=UTC)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 def settings_for(port: int, database_url: str = "sqlite://") -> Settings:

@@ -17,8 +17,10 @@ from lianluo.paging import Page, PageParams, page_params
 from lianluo.reports import export as exporter
 from lianluo.reports.scheduler import saved_report_service
 from lianluo.reports.schemas import (
-    ContactFact,
+    DrillPage,
     ExportFormat,
+    Figure,
+    GroupColumn,
     Outcome,
     ReportOut,
     ReportQuery,
@@ -63,7 +65,7 @@ def historical_export(
     )
 
 
-@router.get("/contacts", response_model=Page[ContactFact])
+@router.get("/contacts", response_model=DrillPage)
 def drill_down(
     principal: CurrentPrincipal,
     session: DbSession,
@@ -77,9 +79,18 @@ def drill_down(
     team: str | None = Query(None, max_length=100),
     region: str | None = Query(None, max_length=100),
     outcome: Outcome = Query("all"),
+    figure: Figure = Query(
+        "offered",
+        description="the KPI of the cell (a field of the report's kpis): only the contacts it "
+        "counts (a ratio: its denominator, each marked in_numerator or not)",
+    ),
+    missing: GroupColumn | None = Query(
+        None, description="only contacts without this label: the report row whose key is null"
+    ),
     page: PageParams = Depends(page_params),
-) -> Page[ContactFact]:
-    """The contacts behind a report cell: queued in [since, until) with the cell's key."""
+) -> DrillPage:
+    """The contacts behind one figure of a report cell: queued in [since, until) with the
+    cell's key, those the figure counts. An empty list says why in `message`."""
     return report_service.contacts(
         session,
         principal,
@@ -94,6 +105,8 @@ def drill_down(
         team=team,
         region=region,
         outcome=outcome,
+        figure=figure,
+        missing=missing,
     )
 
 

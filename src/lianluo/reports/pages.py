@@ -29,15 +29,20 @@ def reports_page(request: Request, session: DbSession, ctx: Context) -> Response
     tz = repo.timezone(session, principal)
     today = utcnow().astimezone(ZoneInfo(tz)).date()
     queues = sorted(repo.queue_names(session, principal).items(), key=lambda q: q[1])
+    agents = sorted(repo.agent_names(session, principal).items(), key=lambda a: a[1])
+    partners = sorted(repo.partner_names(session, principal).items(), key=lambda p: p[1])
     return render(
         request,
         "reports.html",
         tz=tz,
         queues=queues,
+        agents=agents,
+        partners=partners,
         skills=repo.skill_names(session, principal),
         teams=sorted(set(repo.agent_teams(session, principal).values())),
         regions=repo.regions(session, principal),
         date_from=(today - timedelta(days=6)).isoformat(),
         date_to=today.isoformat(),
+        today=today.isoformat(),
         username=principal.username,
     )

@@ -188,6 +188,15 @@ class ReportRepository:
         )
         return {r.id: r.team for r in rows}
 
+    def agent_partners(self, session: Session, principal: Principal) -> dict[str, str]:
+        """agent id -> partner id of the agents in scope that work for a partner."""
+        rows = session.execute(
+            select(Agent.id, Agent.partner_id).where(
+                *self._agent_conditions(principal), Agent.partner_id.is_not(None)
+            )
+        )
+        return {r.id: r.partner_id for r in rows}
+
     def skill_names(self, session: Session, principal: Principal) -> list[str]:
         rows = session.execute(
             select(Skill.name).where(Skill.tenant_id == principal.tenant_id).order_by(Skill.name)

@@ -25,10 +25,19 @@ from lianluo.models import SavedReport
 from lianluo.paging import Page, PageParams
 from lianluo.reports import export as exporter
 from lianluo.reports.repository import report_repository as repo
-from lianluo.reports.schemas import ReportQuery, SavedReportIn, SavedReportOut
+from lianluo.reports.schemas import (
+    FILTER_FIELDS,
+    ReportOut,
+    ReportQuery,
+    SavedReportIn,
+    SavedReportOut,
+)
 from lianluo.reports.service import REPORT_READERS, report_service
 
 log = logging.getLogger(__name__)
+
+# What a saved report stores beside its schedule: the ReportQuery less its dates.
+SAVED_PARAMS = {"grain", "group_by", "days", *FILTER_FIELDS}
 
 PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}
 
@@ -61,12 +70,13 @@ class SavedReportService:
         self, session: Session, principal: Principal, body: SavedReportIn, now: datetime
     ) -> SavedReportOut:
         principal.require(REPORT_READERS, "saving reports")
+        report_service.check_filters(session, principal, body)
         row = SavedReport(
             tenant_id=principal.tenant_id,
             partner_id=principal.partner_id,
             owner_id=principal.user_id,
             name=body.name,
-            params=body.model_dump(include={"grain", "group_by", "days", "queue_id", "channel"}),
+            params=body.model_dump(mode="json", include=SAVED_PARAMS),
             format=body.format,
             every=body.every,
             recipients=[str(r) for r in body.recipients],
@@ -133,14 +143,8 @@ def build_message(row: SavedReport, settings: Settings, now: datetime, session: 
     message["Subject"] = f"{row.name} — {query.date_from} … {query.date_to} / 报表"
     message["From"] = settings.smtp_sender
     message["To"] = ", ".join(row.recipients)
-    total = report.total
     message.set_content(
-        f"{row.name}\n{query.date_from} – {query.date_to} ({tz}), "
-        f"{query.group_by} / {query.grain}\n\n"
-        f"offered 呼入量: {total.offered}\nanswered 接通量: {total.answered}\n"
-        f"abandoned 放弃量: {total.abandoned}\n"
-        f"service level 服务水平: {_pct(total.service_level)}\n"
-        f"connect rate 接通率: {_pct(total.connect_rate)}\n",
+        _body(row.name, query, report, _filter_lines(session, principal, query)),
         cte="base64",  # Chinese text through any SMTP server, 8BITMIME or not
     )
     name = f"{row.name}-{query.date_from}-{query.date_to}.{row.format}"
@@ -151,8 +155,57 @@ def build_message(row: SavedReport, settings: Settings, now: datetime, session: 
     return message.as_bytes(policy=email.policy.SMTP)
 
 
+def _filter_lines(session: Session, principal: Principal, query: ReportQuery) -> list[str]:
+    """The filters the report was run with, by name where the filter is an id."""
+    names = {
+        "queue_id": repo.queue_names(session, principal),
+        "agent_id": repo.agent_names(session, principal),
+        "partner_id": repo.partner_names(session, principal),
+    }
+    lines = []
+    for field in FILTER_FIELDS:
+        value = getattr(query, field)
+        if value is not None:
+            label = names.get(field, {}).get(value)
+            lines.append(f"{FILTER_LABELS[field]}: {label} ({value})" if label else
+                         f"{FILTER_LABELS[field]}: {value}")  # fmt: skip
+    return lines
+
+
+FILTER_LABELS = {
+    "queue_id": "queue 队列",
+    "agent_id": "agent 座席",
+    "partner_id": "partner 外包商",
+    "channel": "channel 渠道",
+    "skill": "skill 技能组",
+    "team": "team 班组",
+    "region": "region 地区",
+}
+
+
+def _body(name: str, query: ReportQuery, report: ReportOut, filters: list[str]) -> str:
+    total = report.total
+    scope = "\n".join(filters) if filters else "filters 筛选: none 全部"
+    return (
+        f"{name}\n{query.date_from} – {query.date_to} ({report.timezone}), "
+        f"{query.group_by} / {query.grain}\n{scope}\n\n"
+        f"offered 呼入量: {total.offered}\nanswered 接通量: {total.answered}\n"
+        f"abandoned 放弃量: {total.abandoned}\n"
+        f"service level 服务水平: {_pct(total.service_level)}\n"
+        f"connect rate 接通率: {_pct(total.connect_rate)}\n"
+        f"ASA 平均应答速度: {_seconds(total.asa_s)}\n"
+        f"AHT 平均处理时长: {_seconds(total.aht_s)}\n"
+        f"FCR 首次解决率: {_pct(total.fcr)}\n"
+        f"CSAT 满意度: {_pct(total.csat)}\n"
+    )
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"
 
 
 def deliver(raw: bytes, sender: str, recipients: list[str], settings: Settings) -> None:

@@ -5,23 +5,29 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+
+from lianluo.domain.kpi import KPI_FIGURES
+from lianluo.paging import Page
+from lianluo.queues.schemas import Channel
 
 Grain = Literal["15min", "30min", "60min", "day", "week", "month"]
 GroupBy = Literal["none", "queue", "skill", "agent", "team", "partner", "channel", "region"]
 Outcome = Literal["all", "answered", "abandoned", "waiting"]
 ExportFormat = Literal["csv", "xlsx"]
 Every = Literal["daily", "weekly", "monthly"]
+GroupColumn = Literal["queue", "skill", "agent", "team", "partner", "channel", "region"]
+Figure = Literal[KPI_FIGURES]  # type: ignore[valid-type]
 
 MAX_RANGE_DAYS = 400
 
 
-class ReportQuery(BaseModel):
-    """What a report covers: local dates of the tenant's time zone, both ends included
-    (default: the last 7 days, today included)."""
+# The filters and grouping a report is run with (the reports page offers each of them): what
+# a saved report stores and re-applies.
+FILTER_FIELDS = ("queue_id", "agent_id", "partner_id", "channel", "skill", "team", "region")
 
-    date_from: date | None = None
-    date_to: date | None = None
+
+class ReportFilters(BaseModel):
     grain: Grain = "day"
     group_by: GroupBy = "queue"
     queue_id: str | None = Field(None, max_length=64)
@@ -31,6 +37,14 @@ class ReportQuery(BaseModel):
     skill: str | None = Field(None, max_length=100, description="the contact's primary skill")
     team: str | None = Field(None, max_length=100, description="the answering agent's team")
     region: str | None = Field(None, max_length=100, description="the customer's region")
+
+
+class ReportQuery(ReportFilters):
+    """What a report covers: local dates of the tenant's time zone, both ends included
+    (default: the last 7 days, today included)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
 
     @model_validator(mode="after")
     def _check_range(self) -> ReportQuery:
@@ -64,7 +78,10 @@ class Kpis(BaseModel):
     over_the_head_rate: float | None
     csat: float | None
     surveys: int
-    occupancy: float | None = Field(description="only when grouped by agent (or no group)")
+    occupancy: float | None = Field(
+        description="an agent measure: grouped by agent, team, partner or nothing, and not "
+        "filtered by queue, skill, channel or region (the agents' staffed time is not theirs)"
+    )
 
 
 class ReportRow(BaseModel):
@@ -103,8 +120,34 @@ class ContactFact(BaseModel):
     outcome: Outcome
     wait_s: float | None
     handle_s: float | None
+    talk_s: float | None = None
+    hold_s: float | None = None
+    acw_s: float | None = None
     transferred: bool
     csat_score: float | None
+    complaint_category: str | None = None
+    over_the_head: bool = False
+    repeat_contact: bool = Field(
+        False, description="another contact on the same need followed within the FCR window"
+    )
+    repeat_complaint: bool = False
+    in_numerator: bool | None = Field(
+        None,
+        description="for a ratio figure: whether the contact is in its numerator (answered, "
+        "within the service level, resolved at first contact, satisfied ...); null otherwise",
+    )
+
+
+class DrillPage(Page[ContactFact]):
+    """The contacts behind one figure of a report cell (`figure`), a page of them."""
+
+    figure: str
+    counts: str = Field(description="which contacts the figure counts, in words")
+    cell_offered: int = Field(
+        description="the contacts offered in the cell (its key, bucket and filters), whichever "
+        "the figure counts: a figure with no value (—) may still have contacts in its cell"
+    )
+    message: str = Field("", description="why the list is empty, when it is")
 
 
 class Scorecard(BaseModel):
@@ -131,20 +174,29 @@ class Scorecard(BaseModel):
     adherence_note: str = Field("", description="why adherence is null, when it is")
 
 
-class SavedReportIn(BaseModel):
+class _SavedReport(ReportFilters):
     name: str = Field(min_length=1, max_length=120)
-    grain: Grain = "day"
-    group_by: GroupBy = "queue"
     days: int = Field(7, ge=1, le=92, description="the report covers the last `days` whole days")
-    queue_id: str | None = Field(None, max_length=64)
-    channel: str | None = Field(None, max_length=16)
     format: ExportFormat = "xlsx"
     every: Every = "daily"
+
+
+class SavedReportIn(_SavedReport):
+    """A report definition: every filter and the grouping of the reports page (ids and names
+    in the caller's scope; blank means all), e-mailed on a schedule."""
+
+    channel: Channel | None = None  # type: ignore[assignment]
     recipients: list[EmailStr] = Field(min_length=1, max_length=50)
 
+    @field_validator(*FILTER_FIELDS, mode="before")
+    @classmethod
+    def _blank_is_all(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
-class SavedReportOut(SavedReportIn):
+
+class SavedReportOut(_SavedReport):
     id: str
     owner_id: str | None
+    recipients: list[str]
     next_run_at: datetime
     last_sent_at: datetime | None

@@ -25,24 +25,32 @@ from sqlalchemy.orm import Session
 from lianluo.auth.principal import Principal
 from lianluo.db.base import utcnow
 from lianluo.domain.kpi import (
+    FIGURE_POPULATIONS,
     KpiParams,
     KpiTotals,
     ReportKpis,
+    figure_contacts,
     local_start_datetime,
+    repeat_complaint_flags,
+    repeat_contact_flags,
     report_kpis,
     staffed_time_s,
 )
 from lianluo.errors import Forbidden, NotFound, Unprocessable
 from lianluo.events.service import event_service
 from lianluo.models import Role
-from lianluo.paging import Page, PageParams
+from lianluo.paging import PageParams
 from lianluo.reports.facts import CellKey, ContactFacts, build_facts, cell_totals
 from lianluo.reports.repository import report_repository as repo
 from lianluo.reports.schemas import (
+    FILTER_FIELDS,
     MAX_RANGE_DAYS,
     ContactFact,
+    DrillPage,
+    GroupColumn,
     Kpis,
     Outcome,
+    ReportFilters,
     ReportOut,
     ReportQuery,
     ReportRow,
@@ -52,6 +60,8 @@ from lianluo.reports.schemas import (
 REPORT_READERS = frozenset({Role.supervisor, Role.admin, Role.wfm, Role.partner_admin})
 SCORECARD_READERS = REPORT_READERS | {Role.agent}
 DAY_S = 86_400.0
+# the groupings whose rows are agents or sets of agents: they have staffed time (occupancy)
+OCCUPANCY_GROUPS = ("agent", "team", "partner")
 
 
 def _state(payload: dict[str, Any]) -> str:
@@ -249,28 +259,16 @@ class ReportService:
             )
             for start in {start for start, _ in cells}
         }
-        staffed: dict[tuple[float, str], float] = {}
-        if query.group_by in ("agent", "team", "none"):
-            agent_ids = sorted(repo.agent_names(session, principal))
-            if query.agent_id is not None:
-                agent_ids = [a for a in agent_ids if a == query.agent_id]
-            staffed = self._staffed(session, principal, agent_ids, bounds)
-            if query.group_by == "team":
-                team_of = repo.agent_teams(session, principal)
-                by_team: dict[tuple[float, str], float] = defaultdict(float)
-                for (start, agent_id), seconds in staffed.items():
-                    if team_of.get(agent_id):
-                        by_team[(start, team_of[agent_id])] += seconds
-                staffed = dict(by_team)
+        staffed = self._staffed_by_key(session, principal, query, bounds)
         rows = []
         total = KpiTotals()
         for (start, key), totals in sorted(cells.items(), key=lambda c: (c[0][0], c[0][1] or "")):
             total = total + totals
             occupancy_s = None
-            if query.group_by in ("agent", "team") and key is not None:
-                occupancy_s = staffed.get((start, key), 0.0)
-            elif query.group_by == "none":
+            if staffed is not None and query.group_by == "none":
                 occupancy_s = sum(v for (s, _), v in staffed.items() if s == start)
+            elif staffed is not None:  # by partner, the key None stands for in-house agents
+                occupancy_s = staffed.get((start, key), 0.0)
             rows.append(
                 ReportRow(
                     start=local_start_datetime(start, tz),
@@ -292,6 +290,42 @@ class ReportService:
             rows=rows,
             total=kpis_out(self._kpis(total, overall_staffed)),
         )
+
+    def _staffed_by_key(
+        self,
+        session: Session,
+        principal: Principal,
+        query: ReportQuery,
+        bounds: dict[float, tuple[float, float]],
+    ) -> dict[tuple[float, str | None], float] | None:
+        """Staffed seconds per (bucket, row key) for occupancy, or None when the report has
+        none: grouped by what agents do not belong to (queue, skill, channel, region), or
+        filtered by it, the handling time is a part of the agents' work while their staffed
+        time is all of it. The agents are those the agent, team and partner filters keep."""
+        contact_side = ("queue_id", "skill", "channel", "region")
+        if query.group_by not in (*OCCUPANCY_GROUPS, "none") or any(
+            getattr(query, f, None) is not None for f in contact_side
+        ):
+            return None
+        team_of = repo.agent_teams(session, principal)
+        partner_of = repo.agent_partners(session, principal)
+        agent_ids = [
+            a
+            for a in sorted(repo.agent_names(session, principal))
+            if query.agent_id in (None, a)
+            and query.team in (None, team_of.get(a))
+            and query.partner_id in (None, partner_of.get(a))
+        ]
+        staffed = self._staffed(session, principal, agent_ids, bounds)
+        if query.group_by in ("agent", "none"):
+            return dict(staffed)
+        by_key: dict[tuple[float, str | None], float] = defaultdict(float)
+        for (start, agent_id), seconds in staffed.items():
+            if query.group_by == "partner":
+                by_key[(start, partner_of.get(agent_id))] += seconds
+            elif team_of.get(agent_id):
+                by_key[(start, team_of[agent_id])] += seconds
+        return dict(by_key)
 
     def _kpis(self, totals: KpiTotals, staffed_s: float | None) -> ReportKpis:
         if staffed_s is None or staffed_s <= 0:
@@ -326,14 +360,20 @@ class ReportService:
         team: str | None = None,
         region: str | None = None,
         outcome: Outcome = "all",
-    ) -> Page[ContactFact]:
-        """The contacts behind a report cell: queued in [since, until) with the cell's key."""
+        figure: str = "offered",
+        missing: GroupColumn | None = None,
+    ) -> DrillPage:
+        """The contacts behind one figure of a report cell: queued in [since, until) with the
+        cell's key (`missing`: the row whose key is null, e.g. by agent the contacts no agent
+        answered), and among them those the figure counts (domain.kpi.figure_contacts)."""
         principal.require(REPORT_READERS, "reading reports")
         since, until = _aware(since, "since"), _aware(until, "until")
         if until <= since:
             raise Unprocessable("until must be after since")
-        facts = build_facts(repo.contact_events(session, principal, since, until))
-        facts = facts.with_teams(repo.agent_teams(session, principal))
+        if (until - since).days > MAX_RANGE_DAYS + 1:
+            raise Unprocessable(f"a drill-down covers at most {MAX_RANGE_DAYS} days")
+        if figure not in FIGURE_POPULATIONS:
+            raise Unprocessable(f"unknown figure {figure!r}")
         query = ReportQuery.model_construct(
             queue_id=queue_id,
             agent_id=agent_id,
@@ -343,51 +383,123 @@ class ReportService:
             team=team,
             region=region,
         )
-        mask = self._filter_mask(facts, query)
+        if missing is not None and _filters(query)[missing] is not None:
+            raise Unprocessable(f"missing={missing} contradicts the {missing} filter")
+        # the windows around the range, as for a report: FCR and repeat complaints look there
+        facts = self._facts(session, principal, since, until)
         cols = facts.cols
+        offered = cols.offered_at
+        cell = (offered >= since.timestamp()) & (offered < until.timestamp())
+        cell &= self._filter_mask(facts, query)
+        if missing is not None:
+            cell &= np.array([v is None for v in facts.labels(missing)], dtype=np.bool_)
         if outcome == "answered":
-            mask &= cols.answered
+            cell &= cols.answered
         elif outcome == "abandoned":
-            mask &= cols.abandoned
+            cell &= cols.abandoned
         elif outcome == "waiting":
-            mask &= ~cols.answered & ~cols.abandoned
-        rows = np.flatnonzero(mask)
+            cell &= ~cols.answered & ~cols.abandoned
+        repeat_contact = repeat_contact_flags(cols, self.params.fcr_window_s)
+        repeat_complaint = repeat_complaint_flags(cols, self.params.repeat_complaint_window_s)
+        behind = figure_contacts(figure, cols, self.params, repeat_contact, repeat_complaint)
+        rows = np.flatnonzero(cell & behind.population)
         selected = rows[page.offset : page.offset + page.page_size]
         event_service.audit(
             session,
             principal,
             "report.contacts.read",
-            payload={"contacts": len(selected), "since": since.isoformat()},
+            payload={"contacts": len(selected), "since": since.isoformat(), "figure": figure},
             read_only=True,
         )
-        wait = cols.wait_s
-        handle = cols.talk_s + cols.hold_s + cols.acw_s
-        items = [
-            ContactFact(
-                contact_id=str(facts.contact_id[i]),
-                offered_at=datetime.fromtimestamp(cols.offered_at[i]).astimezone(),
-                queue_id=facts.queue_id[i],
-                agent_id=facts.agent_id[i],
-                partner_id=facts.partner_id[i],
-                channel=str(cols.channel[i]),
-                skill=facts.skill[i],
-                team=facts.team[i],
-                region=facts.region[i],
-                outcome=(
-                    "answered"
-                    if cols.answered[i]
-                    else "abandoned"
-                    if cols.abandoned[i]
-                    else "waiting"
-                ),
-                wait_s=None if math.isnan(wait[i]) else round(float(wait[i]), 3),
-                handle_s=round(float(handle[i]), 3) if cols.answered[i] else None,
-                transferred=bool(cols.transferred[i]),
-                csat_score=None if math.isnan(cols.csat_score[i]) else float(cols.csat_score[i]),
+        cell_offered = int(cell.sum())
+        message = ""
+        if len(rows) == 0:
+            message = (
+                "no contacts in this cell"
+                if cell_offered == 0
+                else f"none of the {cell_offered} contacts of this cell counts in {figure} "
+                f"(it counts {FIGURE_POPULATIONS[figure]}), so it has no value"
             )
-            for i in selected
+        return DrillPage(
+            items=[
+                self._contact_fact(facts, i, repeat_contact, repeat_complaint, behind.numerator)
+                for i in selected
+            ],
+            total=len(rows),
+            page=page.page,
+            page_size=page.page_size,
+            figure=figure,
+            counts=FIGURE_POPULATIONS[figure],
+            cell_offered=cell_offered,
+            message=message,
+        )
+
+    @staticmethod
+    def _contact_fact(
+        facts: ContactFacts,
+        i: int,
+        repeat_contact: Any,
+        repeat_complaint: Any,
+        numerator: Any,
+    ) -> ContactFact:
+        cols = facts.cols
+        answered = bool(cols.answered[i])
+        wait = float(cols.wait_s[i])
+
+        def handled(value: float) -> float | None:
+            return round(float(value), 3) if answered else None
+
+        return ContactFact(
+            contact_id=str(facts.contact_id[i]),
+            offered_at=datetime.fromtimestamp(cols.offered_at[i]).astimezone(),
+            queue_id=facts.queue_id[i],
+            agent_id=facts.agent_id[i],
+            partner_id=facts.partner_id[i],
+            channel=str(cols.channel[i]),
+            skill=facts.skill[i],
+            team=facts.team[i],
+            region=facts.region[i],
+            outcome=("answered" if answered else "abandoned" if cols.abandoned[i] else "waiting"),
+            wait_s=None if math.isnan(wait) else round(wait, 3),
+            handle_s=handled(cols.talk_s[i] + cols.hold_s[i] + cols.acw_s[i]),
+            talk_s=handled(cols.talk_s[i]),
+            hold_s=handled(cols.hold_s[i]),
+            acw_s=handled(cols.acw_s[i]),
+            transferred=bool(cols.transferred[i]),
+            csat_score=None if math.isnan(cols.csat_score[i]) else float(cols.csat_score[i]),
+            complaint_category=cols.complaint_category[i],
+            over_the_head=bool(cols.over_the_head[i] and cols.complaint_category[i] is not None),
+            repeat_contact=bool(repeat_contact[i]),
+            repeat_complaint=bool(repeat_complaint[i]),
+            in_numerator=None if numerator is None else bool(numerator[i]),
+        )
+
+    # ---- saved reports ----------------------------------------------------------------
+
+    def check_filters(self, session: Session, principal: Principal, filters: ReportFilters) -> None:
+        """Every id or name a saved report filters on exists in the caller's scope (a queue,
+        agent or partner of another tenant or partner is as unknown as a made-up one), else a
+        422 that names each bad field."""
+        known: dict[str, Any] = {
+            "queue_id": repo.queue_names(session, principal),
+            "agent_id": repo.agent_names(session, principal),
+            "partner_id": repo.partner_names(session, principal),
+            "skill": set(repo.skill_names(session, principal)),
+            "team": set(repo.agent_teams(session, principal).values()),
+        }
+        what = {"queue_id": "queue", "agent_id": "agent", "partner_id": "partner",
+                "skill": "skill", "team": "team"}  # fmt: skip
+        problems = [
+            {"field": field, "message": f"unknown {what[field]} {value!r}"}
+            for field in FILTER_FIELDS
+            if field in known
+            and (value := getattr(filters, field)) is not None
+            and value not in known[field]
         ]
-        return Page(items=items, total=len(rows), page=page.page, page_size=page.page_size)
+        if problems:
+            raise Unprocessable(
+                "; ".join(f"{p['field']}: {p['message']}" for p in problems), details=problems
+            )
 
     # ---- scorecards --------------------------------------------------------------------
 

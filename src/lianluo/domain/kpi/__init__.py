@@ -6,6 +6,12 @@ denominator gives None.
 """
 
 from lianluo.domain.kpi.agent_time import STAFFED_STATES, staffed_time_s
+from lianluo.domain.kpi.figures import (
+    FIGURE_POPULATIONS,
+    KPI_FIGURES,
+    FigureContacts,
+    figure_contacts,
+)
 from lianluo.domain.kpi.formulas import (
     CSAT_EVENT_TYPES,
     CSAT_SATISFIED_MIN,
@@ -52,6 +58,10 @@ from lianluo.domain.kpi.totals import (
 )
 
 __all__ = [
+    "FIGURE_POPULATIONS",
+    "KPI_FIGURES",
+    "FigureContacts",
+    "figure_contacts",
     "STAFFED_STATES",
     "staffed_time_s",
     "CSAT_EVENT_TYPES",
