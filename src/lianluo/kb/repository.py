@@ -159,9 +159,12 @@ class ArticleRepository:
                     KbArticleVersion.version == KbArticle.published_version,
                 ),
             )
-            .where(KbArticle.tenant_id == tenant_id, KbArticle.id.in_(list(article_ids)))
+            .where(KbArticle.id.in_(list(article_ids)))
         )
-        return {a.id: (a, v) for a, v in rows.all()}
+        # The tenant is checked on the rows, not in SQL: given tenant_id = ? beside id IN (…),
+        # SQLite (no statistics) walks the tenant's whole (tenant_id, status) index, every
+        # article of the tenant, instead of looking the ids up by primary key.
+        return {a.id: (a, v) for a, v in rows.all() if a.tenant_id == tenant_id}
 
 
 class FeedbackRepository:

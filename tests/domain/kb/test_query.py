@@ -49,6 +49,11 @@ class TestParse:
         (concept, *_rest) = parse("出国前")
         assert "国际漫游" in weights(concept)
 
+    def test_a_separated_verb_object_word_is_one_concept(self) -> None:
+        concepts = parse("宽带上不了网")
+        assert [c.typed for c in concepts] == [("宽带",), ("上网",)]
+        assert "流量" in weights(concepts[1])  # and brings its synonyms
+
     def test_of_terms_makes_one_concept_per_term(self) -> None:
         concepts = of_terms(["座机", "宽带", "座机"])
         assert [c.typed for c in concepts] == [("座机",), ("宽带",)]

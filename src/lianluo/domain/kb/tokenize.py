@@ -112,6 +112,26 @@ def _separable(words: list[str]) -> list[str]:
     return found
 
 
+def _join_separable(words: list[str]) -> list[str]:
+    """上, 不了, 网 → 上网: the separated verb-object word as the one word it means."""
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        if (
+            i + 2 < len(words)
+            and len(words[i]) == 1
+            and len(words[i + 2]) == 1
+            and words[i + 1] in SEPARABLE_INFIXES
+            and _has_word(words[i] + words[i + 2])
+        ):
+            joined.append(words[i] + words[i + 2])
+            i += 3
+        else:
+            joined.append(words[i])
+            i += 1
+    return joined
+
+
 def _has_word(word: str) -> bool:
     import rjieba
 
@@ -127,7 +147,7 @@ def words(text: str) -> list[str]:
     for match in _RUNS.finditer(normalize(text)):
         run = match.group()
         if _HAN.match(run):
-            found.extend(w[:MAX_TERM_LENGTH] for w in _precise(run))
+            found.extend(w[:MAX_TERM_LENGTH] for w in _join_separable(_precise(run)))
         else:
             found.append(stem(run.replace("'", ""))[:MAX_TERM_LENGTH])
     return found
