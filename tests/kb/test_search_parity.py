@@ -11,9 +11,18 @@ import pytest
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
-from lianluo.domain.kb.bm25 import CorpusStats, Posting, bm25_scores, rank, weighted_length
-from lianluo.domain.kb.synonyms import expand
-from lianluo.domain.kb.tokenize import analyze, query_terms
+from lianluo.domain.kb.bm25 import (
+    CorpusStats,
+    Posting,
+    bm25_scores,
+    concept_weights,
+    rank,
+    weighted_length,
+)
+from lianluo.domain.kb.query import all_terms, parse
+from lianluo.domain.kb.rerank import rerank
+from lianluo.domain.kb.snippet import plain_text
+from lianluo.domain.kb.tokenize import analyze
 from lianluo.kb.schemas import ArticleIn, Language
 from lianluo.kb.service import article_service
 
@@ -59,7 +68,8 @@ def corpus(seed: int, size: int) -> list[tuple[str, str, str, str]]:
 
 
 def reference(docs: dict[str, tuple[str, str, str, str]], query: str, language: str | None):
-    terms = expand(query_terms(query))
+    concepts = parse(query)
+    terms = all_terms(concepts)
     analyzed = {
         aid: analyze(title, body, cat)
         for aid, (lang, title, cat, body) in docs.items()
@@ -67,6 +77,7 @@ def reference(docs: dict[str, tuple[str, str, str, str]], query: str, language: 
     }
     lengths = {aid: weighted_length(a.title_length, a.body_length) for aid, a in analyzed.items()}
     df = Counter(t for a in analyzed.values() for t in a.terms() if t in terms)
+    df.update({t: 0 for t in terms if t not in df})
     stats = CorpusStats(len(analyzed), sum(lengths.values()) / len(lengths), dict(df))
     postings = [
         Posting(aid, t, a.body_tf.get(t, 0), a.title_tf.get(t, 0))
@@ -74,7 +85,12 @@ def reference(docs: dict[str, tuple[str, str, str, str]], query: str, language: 
         for t in a.terms()
         if t in terms
     ]
-    return rank(bm25_scores(postings, lengths, stats))
+    ranked = rank(bm25_scores(postings, lengths, stats, concepts))
+    texts = {
+        aid: "\n".join([title, cat, "", plain_text(body)])
+        for aid, (_lang, title, cat, body) in docs.items()
+    }
+    return rerank(ranked, texts, concepts, concept_weights(stats, concepts))
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -21,6 +21,7 @@ from lianluo.auth.principal import Principal
 from lianluo.customers.repository import partner_queue_ids
 from lianluo.domain.kb import postings
 from lianluo.domain.kb.bm25 import rank, weighted_length
+from lianluo.domain.kb.query import Concept, all_terms
 from lianluo.domain.kb.tokenize import Analyzed
 from lianluo.models import (
     Contact,
@@ -45,9 +46,13 @@ TERM_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
-class Ranked:
-    article_id: str
-    score: float
+class Candidates:
+    """The best articles by BM25, best first (`bm25.rank` order), how many matched in all,
+    and each query concept's weight (`bm25.concept_weights`)."""
+
+    ranked: list[tuple[str, float]]
+    total: int
+    weights: list[float]
 
 
 class ArticleRepository:
@@ -154,9 +159,12 @@ class ArticleRepository:
                     KbArticleVersion.version == KbArticle.published_version,
                 ),
             )
-            .where(KbArticle.tenant_id == tenant_id, KbArticle.id.in_(list(article_ids)))
+            .where(KbArticle.id.in_(list(article_ids)))
         )
-        return {a.id: (a, v) for a, v in rows.all()}
+        # The tenant is checked on the rows, not in SQL: given tenant_id = ? beside id IN (…),
+        # SQLite (no statistics) walks the tenant's whole (tenant_id, status) index, every
+        # article of the tenant, instead of looking the ids up by primary key.
+        return {a.id: (a, v) for a, v in rows.all() if a.tenant_id == tenant_id}
 
 
 class FeedbackRepository:
@@ -550,18 +558,19 @@ class SearchIndexRepository:
         self,
         session: Session,
         tenant_id: str,
-        terms: Sequence[str],
+        concepts: Sequence[Concept],
         language: str | None,
-        offset: int,
-        limit: int,
-    ) -> tuple[list[Ranked], int]:
-        """BM25 over the tenant's published articles: (the page of hits, how many match)."""
+        count: int,
+    ) -> Candidates:
+        """BM25 over the tenant's published articles: the `count` best."""
+        terms = all_terms(concepts)
+        nothing = Candidates([], 0, [0.0] * len(concepts))
         if not terms:
-            return [], 0
+            return nothing
         documents, length_sum = self.stats(session, tenant_id, language)
         if documents <= 0:
-            return [], 0
-        scope = [KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(list(terms))]
+            return nothing
+        scope = [KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(terms)]
         if language:
             scope.append(KbTermPostings.language == language)
         current = session.execute(
@@ -581,7 +590,7 @@ class SearchIndexRepository:
                     KbTermPostings.language,
                     KbTermPostings.revision,
                     KbTermPostings.postings,
-                ).where(KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(missing))
+                ).where(*scope, KbTermPostings.term.in_(missing))
             ).all()
             # A list rewritten by a commit between the two reads is taken as the second read
             # found it (the newer one); a list deleted meanwhile drops out of the search.
@@ -599,12 +608,13 @@ class SearchIndexRepository:
             if records is not None:
                 by_term.setdefault(key[2], []).append(records)
         if not by_term:
-            return [], 0
-        doc_nos, scores = postings.score(
-            [by_term[t] for t in terms if t in by_term], documents, length_sum / documents
+            return nothing
+        doc_nos, scores, weights = postings.score_concepts(
+            [[(by_term.get(t, []), w) for t, w in c.terms] for c in concepts],
+            documents,
+            length_sum / documents,
         )
-        total = len(doc_nos)
-        chosen = postings.top(scores, offset + limit + CANDIDATE_SLACK)
+        chosen = postings.top(scores, count + CANDIDATE_SLACK)
         candidates = {int(doc_nos[i]): float(scores[i]) for i in chosen}
         articles = session.execute(
             select(KbDocument.doc_no, KbDocument.article_id).where(
@@ -612,7 +622,7 @@ class SearchIndexRepository:
             )
         ).all()
         ranked = rank({article_id: candidates[doc_no] for doc_no, article_id in articles})
-        return [Ranked(a, s) for a, s in ranked[offset : offset + limit]], total
+        return Candidates(ranked[:count], len(doc_nos), weights)
 
     def indexed(self, session: Session, tenant_id: str) -> int:
         return session.execute(

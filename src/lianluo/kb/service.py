@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import FLOOR_READERS, Principal
 from lianluo.db.base import utcnow
+from lianluo.domain.kb import query
+from lianluo.domain.kb.query import Concept
+from lianluo.domain.kb.rerank import RERANK_DEPTH, rerank
 from lianluo.domain.kb.snippet import plain_text, snippet
-from lianluo.domain.kb.synonyms import expand
-from lianluo.domain.kb.tokenize import analyze, query_terms, tokenize
+from lianluo.domain.kb.synonyms import DEFAULT_TABLE, SynonymTable
+from lianluo.domain.kb.tokenize import analyze, tokenize
 from lianluo.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lianluo.events.service import event_service
 from lianluo.kb.render import pieces_html, pieces_text
@@ -310,8 +313,9 @@ class ArticleService:
         limit: int,
     ) -> tuple[list[SearchHit], int, list[str]]:
         principal.require(KB_READERS, "searching the knowledge base")
-        terms = expand(query_terms(text))
-        return (*self._hits(session, principal, terms, language, offset, limit), terms)
+        concepts = query.parse(text, self._synonyms(session, principal.tenant_id))
+        hits, total = self._hits(session, principal, concepts, language, offset, limit)
+        return hits, total, query.all_terms(concepts)
 
     def suggest(
         self,
@@ -342,30 +346,47 @@ class ArticleService:
             )
             text = "\n".join([conversation.subject, *bodies])
         counts = Counter(tokenize(text or ""))
-        terms = expand([t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)])
-        hits, _total = self._hits(session, principal, terms, language, 0, limit)
-        return hits, terms
+        concepts = query.of_terms(
+            [t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)],
+            self._synonyms(session, principal.tenant_id),
+        )
+        hits, _total = self._hits(session, principal, concepts, language, 0, limit)
+        return hits, query.all_terms(concepts)
+
+    def _synonyms(self, session: Session, tenant_id: str) -> SynonymTable:
+        return DEFAULT_TABLE
 
     def _hits(
         self,
         session: Session,
         principal: Principal,
-        terms: list[str],
+        concepts: list[Concept],
         language: str | None,
         offset: int,
         limit: int,
     ) -> tuple[list[SearchHit], int]:
-        ranked, total = search_index_repository.search(
-            session, principal.tenant_id, terms, language, offset, limit
+        """A page of BM25 hits, the first `RERANK_DEPTH` re-ordered by proximity."""
+        wanted = offset + limit
+        candidates = search_index_repository.search(
+            session,
+            principal.tenant_id,
+            concepts,
+            language,
+            max(wanted, RERANK_DEPTH) if offset < RERANK_DEPTH else wanted,
         )
+        ranked = candidates.ranked
         shown = article_repository.published_versions(
-            session, principal.tenant_id, [r.article_id for r in ranked]
+            session, principal.tenant_id, [a for a, _s in ranked[: max(wanted, RERANK_DEPTH)]]
         )
+        if offset < RERANK_DEPTH:
+            texts = {a: search_text(*shown[a]) for a, _s in ranked[:RERANK_DEPTH] if a in shown}
+            ranked = rerank(ranked, texts, concepts, candidates.weights)
+        terms = query.all_terms(concepts)
         hits: list[SearchHit] = []
-        for r in ranked:
-            if r.article_id not in shown:
+        for article_id, score in ranked[offset:wanted]:
+            if article_id not in shown:
                 continue
-            article, version = shown[r.article_id]
+            article, version = shown[article_id]
             pieces = snippet(plain_text(version.body), terms)
             title_pieces = snippet(version.title, terms, width=200)
             hits.append(
@@ -376,14 +397,22 @@ class ArticleService:
                     language=version.language,
                     category=version.category,
                     tags=list(version.tags),
-                    score=round(r.score, 6),
+                    score=round(score, 6),
                     snippet=pieces_text(pieces),
                     snippet_html=pieces_html(pieces),
                     helpful_count=article.helpful_count,
                     not_helpful_count=article.not_helpful_count,
                 )
             )
-        return hits, total
+        return hits, candidates.total
+
+
+def search_text(article: KbArticle, version: KbArticleVersion) -> str:
+    """What proximity reads of an article: the published version's title, category, tags and
+    body without markdown."""
+    return "\n".join(
+        [version.title, version.category or "", " ".join(version.tags), plain_text(version.body)]
+    )
 
 
 class ContributorService:

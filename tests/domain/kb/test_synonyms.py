@@ -1,29 +1,31 @@
 from __future__ import annotations
 
-from lianluo.domain.kb.synonyms import expand, expansions
-from lianluo.domain.kb.tokenize import query_terms
+from lianluo.domain.kb.synonyms import DEFAULT_TABLE, SYNONYM_WEIGHT, synonym_table
+from lianluo.domain.kb.tokenize import query_terms, words
 
 
-def test_a_colloquial_word_brings_the_service_word() -> None:
-    assert "固话" in expand(query_terms("搬家了座机怎么办"))
-
-
-def test_query_terms_come_first_and_each_term_once() -> None:
-    terms = expand(["座机", "固话"])
-    assert terms[:2] == ["座机", "固话"]
-    assert len(terms) == len(set(terms))
+def test_a_colloquial_word_brings_the_service_word_at_less_weight() -> None:
+    assert DEFAULT_TABLE[("座机",)]["固话"] == SYNONYM_WEIGHT
 
 
 def test_english_members_are_stemmed_like_queries() -> None:
-    table = expansions([("invoice", "receipts")])
-    assert table[query_terms("invoices")[0]] == tuple(query_terms("receipt"))
+    table = synonym_table([("invoice", "receipts")])
+    assert set(table[tuple(words("invoices"))]) == set(query_terms("receipt"))
 
 
-def test_a_phrase_member_is_brought_in_but_does_not_trigger() -> None:
-    table = expansions([("refund", "money back")])
-    assert set(table["refund"]) == {"money", "back"}
-    assert "money" not in table
+def test_a_phrase_member_is_keyed_by_its_words_and_brings_each_of_them() -> None:
+    table = synonym_table([("refund", "money back")])
+    assert set(table[("refund",)]) == {"money", "back"}
+    assert ("money", "back") in table
+    assert ("money",) not in table
 
 
-def test_unknown_terms_are_left_alone() -> None:
-    assert expand(["光猫"]) == ["光猫"]
+def test_a_chinese_phrase_jieba_cuts_in_two_is_a_key_of_its_words() -> None:
+    table = synonym_table([("不想用", "解约")])
+    assert tuple(words("不想用")) in table
+    assert len(words("不想用")) > 1
+
+
+def test_a_member_never_brings_itself() -> None:
+    for phrase, brought in DEFAULT_TABLE.items():
+        assert not set(phrase) & {t for t, w in brought.items() if w >= SYNONYM_WEIGHT}

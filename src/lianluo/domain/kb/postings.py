@@ -7,8 +7,9 @@ true). Reading a term's list is one row and one `frombuffer`; scoring a query is
 operations however many documents match, so a search costs the same on SQLite and PostgreSQL
 and ranks alike on both: the database only stores bytes.
 
-The score is `bm25.term_score` summed over the query terms, computed in the same order of
-floating-point operations, so it equals the reference (`bm25.bm25_scores`) to the last bits.
+The score is `bm25.term_score`, the best of each query concept's terms summed over the
+concepts, computed in the same order of floating-point operations, so it equals the reference
+(`bm25.bm25_scores`) to the last bits.
 """
 
 from __future__ import annotations
@@ -91,34 +92,61 @@ def score(
     lists: Sequence[Sequence[Records]], documents: int, average_length: float
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """BM25 of every document in the lists: `lists[i]` holds the posting lists of the i-th
-    query term (one per language part of the index). Returns document numbers (ascending)
-    and their scores."""
-    doc_parts: list[npt.NDArray[np.int64]] = []
-    score_parts: list[npt.NDArray[np.float64]] = []
-    for parts in lists:
-        present = [p for p in parts if len(p)]
-        if not present:
-            continue
-        postings = np.concatenate(present) if len(present) > 1 else present[0]
-        idf_t = idf(documents, len(postings))
+    query term (one per language part of the index), each term a concept of its own. Returns
+    document numbers (ascending) and their scores."""
+    docs, scores, _weights = score_concepts(
+        [[(parts, 1.0)] for parts in lists], documents, average_length
+    )
+    return docs, scores
+
+
+def score_concepts(
+    concepts: Sequence[Sequence[tuple[Sequence[Records], float]]],
+    documents: int,
+    average_length: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], list[float]]:
+    """BM25 by concepts (`bm25.bm25_scores`): `concepts[i]` holds, for each term of the i-th
+    concept, its posting lists (one per language part of the index) and its weight. Returns
+    document numbers (ascending), their scores, and each concept's weight
+    (`bm25.concept_weights`)."""
+    terms: list[tuple[int, float, float, Records]] = []  # concept, weight, idf, postings
+    for number, concept in enumerate(concepts):
+        for parts, weight in concept:
+            present = [p for p in parts if len(p)]
+            if not present:
+                continue
+            postings = np.concatenate(present) if len(present) > 1 else present[0]
+            terms.append((number, weight, idf(documents, len(postings)), postings))
+    weights = [0.0] * len(concepts)
+    for number, weight, idf_t, _postings in terms:
+        weights[number] = max(weights[number], weight * idf_t)
+    if not terms:
+        return np.empty(0, np.int64), np.empty(0, np.float64), weights
+    # Scores are kept per candidate document, numbered densely by their position among all
+    # the documents matched; per concept the best term wins, then concepts add up in query
+    # order, as the reference does (every term scores above zero, so the documents matched
+    # are exactly those with a positive total).
+    matched = np.unique(np.concatenate([p["doc"] for *_rest, p in terms]).astype(np.int64))
+    totals = np.zeros(len(matched))
+    best = np.zeros(len(matched))
+    current = terms[0][0]
+    for number, weight, idf_t, postings in terms:
+        if number != current:
+            totals += best
+            best = np.zeros(len(matched))
+            current = number
         frequency = postings["body_tf"] + TITLE_BOOST * postings["title_tf"]
         length = postings["body_length"] + TITLE_BOOST * postings["title_length"]
         if average_length > 0:
             norm = K1 * (1.0 - B + B * length / average_length)
         else:
             norm = np.full(len(postings), K1)
-        doc_parts.append(postings["doc"].astype(np.int64))
-        score_parts.append(idf_t * frequency * (K1 + 1.0) / (frequency + norm))
-    if not doc_parts:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    docs = np.concatenate(doc_parts)
-    contributions = np.concatenate(score_parts)
-    # Document numbers are dense (1, 2, … per tenant), so one bincount sums per document, in
-    # query-term order as the reference does; every posting adds more than zero (idf > 0 and
-    # tf > 0), so the documents matched are exactly those with a positive total.
-    totals = np.bincount(docs, weights=contributions, minlength=int(docs.max()) + 1)
-    matched = np.flatnonzero(totals > 0)
-    return matched.astype(np.int64), totals[matched].astype(np.float64)
+        contribution = weight * (idf_t * frequency * (K1 + 1.0) / (frequency + norm))
+        at = np.searchsorted(matched, postings["doc"].astype(np.int64))
+        best[at] = np.maximum(best[at], contribution)
+    totals += best
+    keep = totals > 0
+    return matched[keep], totals[keep], weights
 
 
 def top(scores: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.int64]:

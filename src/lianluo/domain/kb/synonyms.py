@@ -1,16 +1,25 @@
 """Query expansion with synonyms: customers say 座机 where the knowledge base says 固话.
 
 A group lists words that mean the same thing to a telecom contact center, the customer's word
-and the article's word side by side; a query term found in a group brings in the terms of the
-other members. Members are analysed like any text (so 固定电话 brings 固定, 电话 and 固定电话),
-and the expansion is done on the query only: the index stays the same.
+and the article's word side by side. A member is a phrase of one or more words (`words`), found
+in a query as that run of words (不想用 is three characters jieba cuts in two, "cut off" two
+words); it brings the index terms of the other members, each weighing `SYNONYM_WEIGHT` of a
+term the customer typed, so an article in the customer's own words still comes first and a rare
+synonym cannot outweigh the query (Lucene's SynonymQuery makes the same point with its blended
+document frequency). The expansion is done on the query only: the index stays the same.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 
-from lianluo.domain.kb.tokenize import normalize, tokenize
+from lianluo.domain.kb.tokenize import word_terms, words
+
+SYNONYM_WEIGHT = 0.8
+COMPOUND_PART_WEIGHT = 0.5  # 国际 in 国际漫游: a part of a compound says less than the compound
+MAX_GROUP_MEMBERS = 20
+MAX_MEMBER_LENGTH = 40
 
 # Colloquial ↔ service vocabulary of a Chinese carrier's knowledge base, and its English
 # counterpart. A tenant's own groups come on top of these.
@@ -52,28 +61,43 @@ DEFAULT_GROUPS: tuple[tuple[str, ...], ...] = (
     ("refund", "money back"),
 )
 
-Expansions = Mapping[str, tuple[str, ...]]
+Phrase = tuple[str, ...]
+# A member phrase (its words) → the index terms it brings, with their weights.
+SynonymTable = Mapping[Phrase, Mapping[str, float]]
 
 
-def expansions(groups: Iterable[Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    """For every term of every member, the terms of the group's other members."""
-    found: dict[str, list[str]] = {}
+def weighted_terms(word: str) -> dict[str, float]:
+    """The index terms of one word: the word at 1, the parts of a compound less."""
+    return {t: 1.0 if t == word else COMPOUND_PART_WEIGHT for t in word_terms(word)}
+
+
+def synonym_table(groups: Iterable[Sequence[str]]) -> dict[Phrase, dict[str, float]]:
+    """For every member phrase of every group, the terms of the group's other members."""
+    table: dict[Phrase, dict[str, float]] = {}
     for group in groups:
-        members = [list(dict.fromkeys(tokenize(word))) for word in group]
-        for i, member in enumerate(members):
-            others = [t for j, m in enumerate(members) if j != i for t in m]
-            whole = normalize(group[i]).replace(" ", "")
-            for term in member if len(member) == 1 else [t for t in member if t == whole]:
-                found.setdefault(term, []).extend(t for t in others if t not in member)
-    return {term: tuple(dict.fromkeys(others)) for term, others in found.items()}
+        phrases = [tuple(words(member)) for member in group]
+        for i, phrase in enumerate(phrases):
+            if not phrase:
+                continue
+            brought = table.setdefault(phrase, {})
+            for j, other in enumerate(phrases):
+                if j == i or other == phrase:
+                    continue
+                for word in other:
+                    for term, weight in weighted_terms(word).items():
+                        if term not in phrase:
+                            brought[term] = max(brought.get(term, 0.0), SYNONYM_WEIGHT * weight)
+    return {phrase: terms for phrase, terms in table.items() if terms}
 
 
-DEFAULT_EXPANSIONS = expansions(DEFAULT_GROUPS)
+@functools.lru_cache(maxsize=256)
+def cached_table(groups: tuple[tuple[str, ...], ...]) -> dict[Phrase, dict[str, float]]:
+    """`synonym_table` of the default groups and the given ones (a tenant's), kept."""
+    return synonym_table((*DEFAULT_GROUPS, *groups))
 
 
-def expand(terms: Sequence[str], table: Expansions = DEFAULT_EXPANSIONS) -> list[str]:
-    """The query terms, then the synonyms they bring, each term once."""
-    out = dict.fromkeys(terms)
-    for term in terms:
-        out.update(dict.fromkeys(table.get(term, ())))
-    return list(out)
+DEFAULT_TABLE: SynonymTable = cached_table(())
+
+
+def longest_phrase(table: SynonymTable) -> int:
+    return max((len(p) for p in table), default=1)

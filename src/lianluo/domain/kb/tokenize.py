@@ -42,6 +42,14 @@ CHINESE_STOP_WORDS = frozenset(
 )
 STOP_WORDS = ENGLISH_STOP_WORDS | CHINESE_STOP_WORDS
 
+# Words that carry the asking, not the need, in what customers type: dropped from queries only
+# (an article that says 一直 or "need" is no better an answer for it).
+QUERY_STOP_WORDS = frozenset(
+    """一直 总是 老是 突然 特别 非常 真的 已经 到底 怎么回事 怎么弄 怎么搞 能不能 可不可以
+    是不是 有没有 一下 想要 需要 还 去 用 刚 了 等 get want need how do does can cant dont
+    doesnt isnt wont im""".split()
+)
+
 _jieba_lock = threading.Lock()
 _cut_for_search: Callable[[str, bool], list[str]] | None = None
 
@@ -104,10 +112,71 @@ def _separable(words: list[str]) -> list[str]:
     return found
 
 
+def _join_separable(words: list[str]) -> list[str]:
+    """上, 不了, 网 → 上网: the separated verb-object word as the one word it means."""
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        if (
+            i + 2 < len(words)
+            and len(words[i]) == 1
+            and len(words[i + 2]) == 1
+            and words[i + 1] in SEPARABLE_INFIXES
+            and _has_word(words[i] + words[i + 2])
+        ):
+            joined.append(words[i] + words[i + 2])
+            i += 3
+        else:
+            joined.append(words[i])
+            i += 1
+    return joined
+
+
 def _has_word(word: str) -> bool:
     import rjieba
 
     return bool(rjieba.has_word(word))
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as a reader splits it, stop words kept: jieba's precise cut (the
+    longest dictionary or HMM word) for Chinese, stems for Latin runs. A word's index terms are
+    `word_terms(word)`."""
+    _segmenter()  # the dictionary, loaded once
+    found: list[str] = []
+    for match in _RUNS.finditer(normalize(text)):
+        run = match.group()
+        if _HAN.match(run):
+            found.extend(w[:MAX_TERM_LENGTH] for w in _join_separable(_precise(run)))
+        else:
+            found.append(stem(run.replace("'", ""))[:MAX_TERM_LENGTH])
+    return found
+
+
+def _precise(run: str) -> list[str]:
+    import rjieba
+
+    return list(rjieba.cut(run, True))
+
+
+@functools.lru_cache(maxsize=65536)
+def word_terms(word: str) -> tuple[str, ...]:
+    """The index terms one word of `words` yields, the word itself last: search mode adds the
+    dictionary words inside a compound (国际漫游 → 国际, 漫游, 国际漫游)."""
+    if not _HAN.match(word):
+        return () if word in STOP_WORDS else (word,)
+    terms = [t for t in _segmenter()(word, True) if t not in STOP_WORDS]
+    return tuple(dict.fromkeys(terms))
+
+
+def dictionary_pieces(word: str) -> tuple[str, ...]:
+    """A Chinese word jieba's HMM made up (能加, 想装个: not in its dictionary) cut into the
+    dictionary words it is made of (能, 加 / 想, 装, 个); other words give nothing."""
+    import rjieba
+
+    if len(word) < 2 or not _HAN.match(word) or rjieba.has_word(word):
+        return ()
+    return tuple(p for p in rjieba.cut(word, False) if p != word)
 
 
 def tokenize(text: str) -> list[str]:
