@@ -1,4 +1,10 @@
 import math
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,5 +118,39 @@ def test_dask_cluster_gives_the_same_results_as_serial(make_scenario: Any) -> No
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
         on_cluster = run_replications(sc, cluster=cluster.scheduler_address)
+    assert [r.replication for r in on_cluster] == [0, 1, 2]
+    assert on_cluster == serial
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_ray_cluster_gives_the_same_results_as_serial(make_scenario: Any) -> None:
+    """The Ray path for real: a Ray head started as an operator would (`ray start --head`, its
+    own processes), reached through its client port `ray://host:port` (skipped where the
+    optional `ray[client]` package is not installed: pip install 'lianluo[cluster]')."""
+    pytest.importorskip("ray")
+    pytest.importorskip("grpc")  # ray[client]
+    ray_cli = Path(sys.executable).with_name("ray")
+    gcs, client = _free_tcp_port(), _free_tcp_port()
+    temp = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths must fit 107 bytes
+    start = [
+        str(ray_cli), "start", "--head", f"--port={gcs}", f"--ray-client-server-port={client}",
+        "--min-worker-port=0", "--max-worker-port=0", "--num-cpus=1",
+        "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}",
+    ]  # fmt: skip
+    subprocess.run(start, check=True, capture_output=True, timeout=120)
+    try:
+        sc = scenario_from_dict(make_scenario(agents=9, patience_s=120, replications=3))
+        serial = run_replications(sc, workers=1)
+        on_cluster = run_replications(sc, cluster=f"ray://127.0.0.1:{client}")
+    finally:
+        subprocess.run([str(ray_cli), "stop", "--force"], capture_output=True, timeout=60)
+        shutil.rmtree(temp, ignore_errors=True)
     assert [r.replication for r in on_cluster] == [0, 1, 2]
     assert on_cluster == serial

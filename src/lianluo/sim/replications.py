@@ -148,9 +148,15 @@ def _run_on_cluster(address: str, jobs: list[Any]) -> list[Any]:
             raise ClusterUnavailableError(f"--cluster {address}: the ray package is not installed")
         import ray  # type: ignore[import-not-found]
 
-        ray.init(address=None if address == "ray" else address, ignore_reinit_error=True)
-        remote = ray.remote(_call)
-        return list(ray.get([remote.remote(j) for j in jobs]))
+        connected_here = not ray.is_initialized()
+        if connected_here:
+            ray.init(address=None if address == "ray" else address, log_to_driver=False)
+        try:
+            remote = ray.remote(_call)
+            return list(ray.get([remote.remote(j) for j in jobs]))
+        finally:
+            if connected_here:  # a caller's own Ray session is left as it was
+                ray.shutdown()
     if importlib.util.find_spec("distributed") is None:
         raise ClusterUnavailableError(
             f"--cluster {address}: dask.distributed is not installed (pip install distributed)"
