@@ -43,7 +43,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from lianluo.channels.voice.media import Prompt  # noqa: E402
-from lianluo.channels.voice.server import Call, SipEndpoint, install_uvloop, tune_gc  # noqa: E402
+from lianluo.channels.voice.server import (  # noqa: E402
+    Call,
+    SipEndpoint,
+    install_uvloop,
+    realtime_priority,
+    tune_gc,
+)
 
 SIPP_DIR = Path(__file__).parent / "sipp"
 LATENESS_GOAL_MS = 2.0
@@ -58,12 +64,13 @@ def free_port() -> int:
 # ---- the server process -----------------------------------------------------------------
 
 
-def serve(conn: Connection, mode: str, agent_port: int) -> None:
+def serve(conn: Connection, mode: str, agent_port: int, rt_priority: int) -> None:
     uvloop = install_uvloop()
-    asyncio.run(_serve(conn, mode, agent_port, uvloop))
+    rt = realtime_priority(rt_priority)  # what `lianluo voice serve --realtime-priority` does
+    asyncio.run(_serve(conn, mode, agent_port, uvloop, rt))
 
 
-async def _serve(conn: Connection, mode: str, agent_port: int, uvloop: bool) -> None:
+async def _serve(conn: Connection, mode: str, agent_port: int, uvloop: bool, rt: str) -> None:
     music = Prompt.tone("music", 392, 2.0, level=0.2)
     failures = {"dial": 0}
 
@@ -85,7 +92,7 @@ async def _serve(conn: Connection, mode: str, agent_port: int, uvloop: bool) -> 
     endpoint = SipEndpoint(on_call)
     await endpoint.start()
     tune_gc()
-    conn.send({"port": endpoint.port, "uvloop": uvloop})
+    conn.send({"port": endpoint.port, "uvloop": uvloop, "realtime": rt})
     peak = 0
     cpu_at_peak: list[tuple[float, float]] = []  # (wall, cpu) samples while at the peak
     stop = asyncio.Event()
@@ -161,10 +168,14 @@ def sipp_stats(path: Path) -> dict[str, int]:
     }
 
 
-def run_load(mode: str, calls: int, rate: float, steady_s: float, workdir: Path) -> dict[str, Any]:
+def run_load(
+    mode: str, calls: int, rate: float, steady_s: float, workdir: Path, rt_priority: int
+) -> dict[str, Any]:
     agent_port = free_port()
     parent, child = mp.Pipe()
-    server = mp.get_context("fork").Process(target=serve, args=(child, mode, agent_port))
+    server = mp.get_context("fork").Process(
+        target=serve, args=(child, mode, agent_port, rt_priority)
+    )
     server.start()
     hello = parent.recv()
     ramp_s = calls / rate
@@ -188,7 +199,8 @@ def run_load(mode: str, calls: int, rate: float, steady_s: float, workdir: Path)
     server.join(timeout=30)
     stats = sipp_stats(workdir / f"{mode}-calls.csv")
     result.update(
-        mode=mode, offered=calls, uvloop=hello["uvloop"], wall_s=round(wall, 1),
+        mode=mode, offered=calls, uvloop=hello["uvloop"], realtime=hello["realtime"],
+        rt_priority=rt_priority, wall_s=round(wall, 1),
         sipp_successful=stats["successful"], sipp_failed=stats["failed"],
         sipp_retransmissions=stats["retransmissions"], sipp_rc=callers.returncode,
     )  # fmt: skip
@@ -208,7 +220,7 @@ def show(result: dict[str, Any]) -> None:
         f"tick work p50/p99 {result['tick_work_p50_ms']:.2f}/{result['tick_work_p99_ms']:.2f} ms "
         f"(CPU {result['tick_cpu_p50_ms']:.2f}/{result['tick_cpu_p99_ms']:.2f} ms), "
         f"skipped ticks {int(result['skipped_ticks'])}, "
-        f"SIPp retrans {result['sipp_retransmissions']}"
+        f"SIPp retrans {result['sipp_retransmissions']}; {result['realtime']}"
     )
 
 
@@ -220,6 +232,14 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=20.0, help="seconds at full load")
     parser.add_argument("--baseline-calls", type=int, default=5)
     parser.add_argument("--json", type=Path, help="write all figures here")
+    parser.add_argument(
+        "--realtime-priority", type=int, default=10,
+        help="SCHED_FIFO priority of the server's media loop, as deployed (0 = off)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-compare", action="store_true",
+        help="skip the IVR load run again without real-time priority (the comparison)",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("sipp") is None:
         sys.exit("sipp is not installed (apt-get install sip-tester)")
@@ -229,18 +249,30 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="lianluo-voice-bench-") as tmp:
         work = Path(tmp)
-        baseline = run_load("ivr", args.baseline_calls, 10.0, 2.0 if args.quick else 5.0, work)
+        rt = args.realtime_priority
+        baseline = run_load("ivr", args.baseline_calls, 10.0, 2.0 if args.quick else 5.0, work, rt)
         baseline["mode"] = "baseline"
         show(baseline)
         results.append(baseline)
         for mode, n in (("ivr", calls), ("bridged", max(1, calls // 2))):
-            result = run_load(mode, n, rate, steady, work)
+            result = run_load(mode, n, rate, steady, work, rt)
             show(result)
             results.append(result)
+        if rt > 0 and not args.no_compare:
+            # the same IVR load with the media loop at ordinary priority: what the machine's
+            # other processes cost the clock when nothing protects it
+            plain = run_load("ivr", calls, rate, steady, work, 0)
+            plain["mode"] = "ivr-plain"
+            show(plain)
+            results.append(plain)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     held = [
-        r for r in results[1:] if r["sipp_failed"] == 0 and r["sipp_successful"] == r["offered"]
+        r
+        for r in results[1:]
+        if r["mode"] != "ivr-plain"
+        and r["sipp_failed"] == 0
+        and r["sipp_successful"] == r["offered"]
     ]
     paced = [r for r in held if r["lateness_p99_ms"] < LATENESS_GOAL_MS]
     best = max((r["peak_calls"] for r in held), default=0)

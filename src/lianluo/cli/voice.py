@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import typer
@@ -59,6 +60,11 @@ def serve(
     recordings: Path = typer.Option(Path("recordings"), help="where call recordings go"),
     prompts: Path = typer.Option(Path("prompt-cache"), help="synthesised prompts cache"),
     agent_proxy: str = typer.Option("", help="host:port of the proxy agents register at"),
+    realtime_priority: int = typer.Option(
+        0,
+        help="run the media loop under SCHED_FIFO at this priority (1-99; 0 = off), so "
+        "other processes on the machine cannot delay the 20 ms clock",
+    ),
 ) -> None:
     """Answer calls: numbers → flows → queues → agents' phones."""
     from lianluo.channels.voice.app import (
@@ -69,7 +75,14 @@ def serve(
         load_flows,
     )
     from lianluo.channels.voice.prompts import PromptCache
-    from lianluo.channels.voice.server import install_uvloop, tune_gc
+    from lianluo.channels.voice.server import (
+        install_uvloop,
+        normal_priority,
+        tune_gc,
+    )
+    from lianluo.channels.voice.server import (
+        realtime_priority as set_realtime_priority,
+    )
 
     directory = flows or FLOWS_DIR
     _, service, principal, bus = _context(tenant, user)
@@ -79,6 +92,9 @@ def serve(
         proxy = (proxy_host, int(proxy_port))
 
     async def run() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(initializer=normal_priority))
+        rt_line = set_realtime_priority(realtime_priority)
         platform = DbVoicePlatform(service, principal)
         await platform.refresh_phones()
         voice = VoiceApp(
@@ -90,10 +106,9 @@ def serve(
         tune_gc()  # after the prompts are synthesised and cached
         console.print(
             f"voice worker on udp+tcp:{host}:{voice.endpoint.port} (uvloop: {uvloop}, "
-            f"media clock: {voice.endpoint.clock.timer})"
+            f"media clock: {voice.endpoint.clock.timer}; {rt_line})"
         )
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         while not stop.is_set():

@@ -24,7 +24,7 @@ import yaml
 from lianluo.auth.principal import Principal
 from lianluo.channels.voice.media import CallEnded, Prompt
 from lianluo.channels.voice.prompts import PromptCache
-from lianluo.channels.voice.server import Call, Registrar, SipEndpoint
+from lianluo.channels.voice.server import Call, Registrar, SipEndpoint, normal_priority
 from lianluo.domain import flows as fl
 from lianluo.voice.service import Offer, Talking, VoiceService
 
@@ -124,7 +124,9 @@ class DbVoicePlatform:
         self.service = service
         self.principal = principal
         self.tenant_id = principal.tenant_id
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-db")
+        self._pool = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="voice-db", initializer=normal_priority
+        )
         self._ha1: dict[str, str] = {}
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
