@@ -449,6 +449,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "desk_insights": {"zh": "流失风险与推荐", "en": "Churn risk and next best offer"},
     "desk_reserved": {"zh": "即将提供", "en": "Coming soon"},
     "desk_no_open_tickets": {"zh": "没有未结工单", "en": "No open tickets"},
+    "desk_ticket_from_chat": {
+        "zh": "从当前会话新建工单（客户与队列随会话）",
+        "en": "New ticket from this chat (customer and queue follow it)",
+    },
+    "desk_ticket_created": {"zh": "已创建工单", "en": "Ticket created"},
+    "desk_no_categories": {
+        "zh": "还没有工单类别，请管理员先在工单设置中添加",
+        "en": "No ticket categories yet: an admin adds them first",
+    },
     "desk_repeat_complaint": {"zh": "重复投诉", "en": "repeat complaint"},
     "desk_over_the_head": {"zh": "越级投诉", "en": "over-the-head"},
     "desk_churn_risk": {"zh": "流失风险", "en": "Churn risk"},

@@ -67,6 +67,7 @@ def _seed(ctx: Any) -> dict[str, str]:
         )
         session.add(known)
         session.flush()
+        ids["known"] = known.id
         session.add(
             Identity(
                 tenant_id=tenant.id, customer_id=known.id, kind="phone", value="+8613800138000"
@@ -159,7 +160,7 @@ def _available(page: Any) -> None:
 def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from lianluo.models import ChatSession, Contact, Message
+    from lianluo.models import ChatSession, Contact, Message, Ticket
 
     base, ctx, ids = server
     errors: list[str] = []
@@ -228,6 +229,22 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             expect(alice.locator("#desk-tickets li")).to_have_count(1)
             expect(alice.locator("#desk-tickets")).to_contain_text("宽带经常掉线")
             expect(alice.locator("#desk-tickets")).to_contain_text("重复投诉")
+            # a new ticket from this chat: a blank subject is refused with the API's words and
+            # files nothing; a real one joins the open tickets at once
+            alice.locator("#desk-tickets summary").filter(has_text="新建工单").click()
+            form = alice.locator("#desk-new-ticket-form")
+            expect(form.get_by_label("类别")).to_contain_text("宽带故障")
+            form.get_by_label("标题").fill("   ")
+            form.get_by_role("button", name="创建工单").click()
+            expect(form.locator(".desk-new-ticket-msg.error")).to_contain_text("subject")
+            expect(alice.locator("#desk-tickets li")).to_have_count(1)
+            form.get_by_label("标题").fill("宽带断网需上门检修")
+            form.get_by_label("优先级").select_option("high")
+            form.get_by_label("问题描述").fill("光猫红灯，客户在家")
+            form.get_by_role("button", name="创建工单").click()
+            expect(alice.locator("#desk-tickets li")).to_have_count(2)
+            expect(alice.locator("#desk-tickets")).to_contain_text("宽带断网需上门检修")
+            expect(alice.locator("#desk-tickets p.ok")).to_contain_text("已创建工单")
             expect(alice.locator("#desk-insights .churn-high")).to_contain_text("72%")
             # knowledge-base suggestions from the conversation: the broadband article first
             first_suggestion = alice.locator("#desk-kb ol.kb-suggestions li").first
@@ -343,3 +360,9 @@ def test_customer_and_agents_in_chromium(server: tuple[str, Any, dict[str, str]]
             .all()
         )
         assert len(bodies) == 5 == len(set(bodies))
+        filed = session.execute(
+            select(Ticket).where(Ticket.subject.like("宽带断网%"))
+        ).scalar_one()  # the blank one never reached the database
+        assert filed.customer_id == ids["known"]
+        assert filed.priority == "high"
+        assert session.get(Contact, filed.contact_id).conversation_id == chat.conversation_id

@@ -63,5 +63,5 @@ def desk_page(request: Request, session: DbSession, ctx: Context) -> Response:
     except Unauthorized:
         return RedirectResponse("/login?next=/desk", status_code=303)
     lang = pick_language(request)
-    strings = {k: v[lang] for k, v in STRINGS.items() if k.startswith(("desk_", "chat_"))}
+    strings = {k: v[lang] for k, v in STRINGS.items() if k.startswith(("desk_", "chat_", "tk_"))}
     return render(request, "desk.html", username=principal.username, strings=strings)

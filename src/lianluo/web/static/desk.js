@@ -210,19 +210,91 @@
   function renderTickets(v) {
     var body = panelBody("desk-tickets");
     var open = (v.tickets || []).filter(function (k) { return !CLOSED[k.status]; });
-    if (!open.length) { body.appendChild(el("p", { class: "muted" }, t("desk_no_open_tickets"))); return; }
+    if (!open.length) body.appendChild(el("p", { class: "muted" }, t("desk_no_open_tickets")));
+    else body.appendChild(ticketList(open));
+    var c = current();
+    if (created[v.customer.id]) {
+      body.appendChild(el("p", { class: "ok", role: "status" }, t("desk_ticket_created") + ": " + created[v.customer.id]));
+      delete created[v.customer.id];
+    }
+    if (c && c.customer_id === v.customer.id) body.appendChild(newTicketForm(c, v.customer.id));
+  }
+  // "New ticket" from the chat in hand: the server files it from the contact (customer, queue
+  // and the first owner follow the contact); the API's 4xx message shows beside the form
+  var categories = null, created = {};
+  function loadCategories() {
+    if (!categories) {
+      categories = api("GET", "/api/v1/ticket-categories?page_size=100").then(function (p) {
+        return p.items.filter(function (k) { return k.is_active !== false; });
+      });
+      categories.catch(function () { categories = null; });
+    }
+    return categories;
+  }
+  function newTicketForm(c, customerId) {
+    var details = el("details", { class: "desk-new-ticket" });
+    details.appendChild(el("summary", { title: t("desk_ticket_from_chat") }, t("tk_new")));
+    var form = el("form", { id: "desk-new-ticket-form" });
+    function field(label, input) {
+      var l = el("label", {}, t(label) + " ");
+      l.appendChild(input);
+      form.appendChild(l);
+      return input;
+    }
+    var category = field("tk_category", el("select", { name: "category_id", required: "" }));
+    var subject = field("tk_subject", el("input", { name: "subject", required: "", maxlength: "200" }));
+    var priority = field("tk_priority", el("select", { name: "priority" }));
+    ["low", "normal", "high", "urgent"].forEach(function (p) {
+      var o = el("option", { value: p }, t("tk_priority_" + p));
+      if (p === "normal") o.selected = true;
+      priority.appendChild(o);
+    });
+    var description = field("tk_description_new", el("textarea", { name: "description", rows: "3", maxlength: "20000" }));
+    var overHead = el("input", { type: "checkbox", name: "over_the_head" });
+    var oh = el("label", { class: "inline" }); oh.appendChild(overHead); oh.appendChild(document.createTextNode(" " + t("tk_over_the_head")));
+    form.appendChild(oh);
+    var submit = el("button", { type: "submit" }, t("tk_create"));
+    form.appendChild(submit);
+    var msg = el("p", { class: "desk-new-ticket-msg", role: "status" });
+    form.appendChild(msg);
+    details.appendChild(form);
+    details.addEventListener("toggle", function () {
+      if (!details.open || category.options.length) return;
+      loadCategories().then(function (items) {
+        if (!items.length) { msg.textContent = t("desk_no_categories"); submit.disabled = true; return; }
+        items.forEach(function (k) { category.appendChild(el("option", { value: k.id }, k.name)); });
+      }).catch(function (e) { msg.textContent = e.message; msg.className = "desk-new-ticket-msg error"; });
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      submit.disabled = true;
+      msg.className = "desk-new-ticket-msg"; msg.textContent = "";
+      api("POST", "/api/v1/tickets", {
+        contact_id: c.contact_id, category_id: category.value, subject: subject.value.trim(),
+        description: description.value, priority: priority.value, over_the_head: overHead.checked
+      }).then(function (ticket) {
+        created[customerId] = ticket.subject;
+        delete customers[customerId];
+        loadCustomer(customerId);  // the panel shows the new ticket with its flags
+      }).catch(function (err) {
+        msg.textContent = err.message; msg.className = "desk-new-ticket-msg error"; submit.disabled = false;
+      });
+    });
+    return details;
+  }
+  function ticketList(open) {
     var ul = el("ul", { class: "desk-ticket-list" });
     open.forEach(function (k) {
       var li = el("li", {});
       var a = el("a", { href: "/tickets/" + k.id, target: "_blank", rel: "noopener" }, k.subject);
       li.appendChild(a);
-      var flags = [k.category, k.status, k.priority];
+      var flags = [k.category, t("tk_status_" + k.status), t("tk_priority_" + k.priority)];
       if (k.repeat_complaint) flags.push(t("desk_repeat_complaint"));
       if (k.over_the_head) flags.push(t("desk_over_the_head"));
       li.appendChild(el("div", { class: "muted" }, flags.join(" · ")));
       ul.appendChild(li);
     });
-    body.appendChild(ul);
+    return ul;
   }
   function renderInsights(v) {
     var body = panelBody("desk-insights");
