@@ -311,3 +311,18 @@ def test_a_better_contact_joining_a_waiting_group_goes_first():
     assert router.tick(2.0) == []
     router.set_agent_state("a", AVAILABLE, 3.0)
     assert offers(router.tick(3.0)) == [("y_vip", "a")]
+
+
+def test_new_contact_finds_an_idle_agent_that_just_gained_the_skill(router_cls):
+    # the engine remembers that no idle agent of the queue had the skill; a change of agent
+    # must undo that before a new contact with the same needs looks again
+    router = make(router_cls, agents=[voice_agent("idle", billing=1)])
+    router.enqueue(ContactRequest("c1", "q", 0.0, skills={"billing": 5}), 0.0)
+    assert offers(router.tick(0.0)) == []
+    router.cancel("c1", 1.0)
+    router.enqueue(ContactRequest("c2", "q", 1.0, skills={"billing": 5}), 1.0)
+    assert offers(router.tick(1.0)) == []
+    router.cancel("c2", 2.0)
+    router.update_agent(voice_agent("idle", billing=6), 2.0)
+    router.enqueue(ContactRequest("c3", "q", 2.0, skills={"billing": 5}), 2.0)
+    assert offers(router.tick(2.0)) == [("c3", "idle")]
