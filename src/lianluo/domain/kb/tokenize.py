@@ -132,6 +132,11 @@ def _join_separable(words: list[str]) -> list[str]:
     return joined
 
 
+def is_chinese(word: str) -> bool:
+    """Whether `word` starts with a Han character (a word of `words` is all Han or none)."""
+    return bool(_HAN.match(word))
+
+
 def _has_word(word: str) -> bool:
     import rjieba
 
