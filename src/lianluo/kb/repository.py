@@ -567,18 +567,34 @@ class SearchIndexRepository:
         nothing = Candidates([], 0, [0.0] * len(concepts))
         if not terms:
             return nothing
-        documents, length_sum = self.stats(session, tenant_id, language)
-        if documents <= 0:
-            return nothing
         scope = [KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(terms)]
+        counted = [KbIndexStats.tenant_id == tenant_id]
         if language:
             scope.append(KbTermPostings.language == language)
+            counted.append(KbIndexStats.language == language)
+        # The corpus statistics ride along as uncorrelated scalar subqueries (computed once per
+        # statement, one round trip in all); without a matching term there is nothing to score.
         current = session.execute(
-            select(KbTermPostings.term, KbTermPostings.language, KbTermPostings.revision)
+            select(
+                KbTermPostings.term,
+                KbTermPostings.language,
+                KbTermPostings.revision,
+                select(func.coalesce(func.sum(KbIndexStats.documents), 0))
+                .where(*counted)
+                .scalar_subquery(),
+                select(func.coalesce(func.sum(KbIndexStats.total_length), 0.0))
+                .where(*counted)
+                .scalar_subquery(),
+            )
             .where(*scope)
             .order_by(KbTermPostings.language)
         ).all()
-        keys = [(tenant_id, lang, term, int(revision)) for term, lang, revision in current]
+        if not current:
+            return nothing
+        documents, length_sum = int(current[0][3]), float(current[0][4])
+        if documents <= 0:
+            return nothing
+        keys = [(tenant_id, lang, term, int(revision)) for term, lang, revision, *_ in current]
         decoded = posting_cache.get_many(keys)
         missing = sorted(
             {key[2] for key, found in zip(keys, decoded, strict=True) if found is None}
