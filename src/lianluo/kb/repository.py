@@ -543,17 +543,6 @@ class SearchIndexRepository:
                 )
             )
 
-    def stats(self, session: Session, tenant_id: str, language: str | None) -> tuple[int, float]:
-        """(N, sum of weighted lengths) of the tenant's index, or of one language's part."""
-        query = select(
-            func.coalesce(func.sum(KbIndexStats.documents), 0),
-            func.coalesce(func.sum(KbIndexStats.total_length), 0.0),
-        ).where(KbIndexStats.tenant_id == tenant_id)
-        if language:
-            query = query.where(KbIndexStats.language == language)
-        documents, length = session.execute(query).one()
-        return int(documents), float(length)
-
     def search(
         self,
         session: Session,
