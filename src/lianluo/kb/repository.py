@@ -14,7 +14,7 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
@@ -271,16 +271,23 @@ class IndexedDocument:
 
 
 class PostingCache:
-    """Decoded posting lists kept in the process, keyed by their random revision: a list read
-    again is only checked (one small query), not fetched and decoded again; any write, in any
-    process, gives the row a new revision, and a rolled-back write's revision never comes
-    back. Least recently used lists go first beyond `budget_bytes`."""
+    """Decoded posting lists kept in the process, keyed by their random revision: the search
+    names the revisions it holds (`revisions`) and the database sends only the lists whose
+    revision is another; any write, in any process, gives the row a new revision, and a
+    rolled-back write's revision never comes back. Least recently used lists go first beyond
+    `budget_bytes`."""
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
         self._lists: OrderedDict[tuple[str, str, str, int], postings.Records] = OrderedDict()
+        self._kept: dict[tuple[str, str], set[int]] = {}  # (tenant, term) → revisions kept
         self._bytes = 0
         self._lock = threading.Lock()
+
+    def revisions(self, tenant_id: str, terms: Sequence[str]) -> list[int]:
+        """The revisions kept of the lists of these terms (any language)."""
+        with self._lock:
+            return [r for t in terms for r in self._kept.get((tenant_id, t), ())]
 
     def get_many(self, keys: Sequence[tuple[str, str, str, int]]) -> list[postings.Records | None]:
         with self._lock:
@@ -297,10 +304,15 @@ class PostingCache:
             if key in self._lists:
                 return
             self._lists[key] = records
+            self._kept.setdefault((key[0], key[2]), set()).add(key[3])
             self._bytes += records.nbytes
             while self._bytes > self.budget_bytes and len(self._lists) > 1:
-                _key, dropped = self._lists.popitem(last=False)
+                (tenant_id, _lang, term, revision), dropped = self._lists.popitem(last=False)
                 self._bytes -= dropped.nbytes
+                kept = self._kept[(tenant_id, term)]
+                kept.discard(revision)
+                if not kept:
+                    del self._kept[(tenant_id, term)]
 
 
 posting_cache = PostingCache(POSTING_CACHE_BYTES)
@@ -543,17 +555,6 @@ class SearchIndexRepository:
                 )
             )
 
-    def stats(self, session: Session, tenant_id: str, language: str | None) -> tuple[int, float]:
-        """(N, sum of weighted lengths) of the tenant's index, or of one language's part."""
-        query = select(
-            func.coalesce(func.sum(KbIndexStats.documents), 0),
-            func.coalesce(func.sum(KbIndexStats.total_length), 0.0),
-        ).where(KbIndexStats.tenant_id == tenant_id)
-        if language:
-            query = query.where(KbIndexStats.language == language)
-        documents, length = session.execute(query).one()
-        return int(documents), float(length)
-
     def search(
         self,
         session: Session,
@@ -567,19 +568,43 @@ class SearchIndexRepository:
         nothing = Candidates([], 0, [0.0] * len(concepts))
         if not terms:
             return nothing
-        documents, length_sum = self.stats(session, tenant_id, language)
-        if documents <= 0:
-            return nothing
         scope = [KbTermPostings.tenant_id == tenant_id, KbTermPostings.term.in_(terms)]
+        counted = [KbIndexStats.tenant_id == tenant_id]
         if language:
             scope.append(KbTermPostings.language == language)
+            counted.append(KbIndexStats.language == language)
+        # One round trip: the lists of the query's terms, each sent only when its revision is
+        # not one this process keeps decoded, and the corpus statistics as uncorrelated scalar
+        # subqueries (computed once); without a matching term there is nothing to score.
+        kept = posting_cache.revisions(tenant_id, terms)
         current = session.execute(
-            select(KbTermPostings.term, KbTermPostings.language, KbTermPostings.revision)
+            select(
+                KbTermPostings.term,
+                KbTermPostings.language,
+                KbTermPostings.revision,
+                case((KbTermPostings.revision.in_(kept), null()), else_=KbTermPostings.postings),
+                select(func.coalesce(func.sum(KbIndexStats.documents), 0))
+                .where(*counted)
+                .scalar_subquery(),
+                select(func.coalesce(func.sum(KbIndexStats.total_length), 0.0))
+                .where(*counted)
+                .scalar_subquery(),
+            )
             .where(*scope)
             .order_by(KbTermPostings.language)
         ).all()
-        keys = [(tenant_id, lang, term, int(revision)) for term, lang, revision in current]
+        if not current:
+            return nothing
+        documents, length_sum = int(current[0][4]), float(current[0][5])
+        if documents <= 0:
+            return nothing
+        keys = [(tenant_id, lang, term, int(revision)) for term, lang, revision, *_ in current]
         decoded = posting_cache.get_many(keys)
+        for i, (key, row) in enumerate(zip(keys, current, strict=True)):
+            if row[3] is not None:
+                decoded[i] = postings.decode(bytes(row[3]))
+                posting_cache.put(key, decoded[i])
+        # a list kept when the statement was sent but dropped since is fetched again
         missing = sorted(
             {key[2] for key, found in zip(keys, decoded, strict=True) if found is None}
         )

@@ -54,6 +54,20 @@ class TestParse:
         assert [c.typed for c in concepts] == [("宽带",), ("上网",)]
         assert "流量" in weights(concepts[1])  # and brings its synonyms
 
+    def test_two_single_characters_side_by_side_also_look_for_their_pair(self) -> None:
+        concepts = parse("给家人办张副卡")
+        with_pair = [c for c in concepts if "副卡" in weights(c)]
+        assert [c.typed for c in with_pair] == [("副", "副卡"), ("卡", "副卡")]
+        assert weights(with_pair[0])["副卡"] == 1.0
+        assert not any("家人办" in weights(c) for c in concepts)  # only single characters pair
+
+    def test_a_synonym_phrase_of_stop_words_makes_a_concept_of_its_synonyms(self) -> None:
+        table = synonym_table([("不想要", "退订")])
+        concepts = parse("不想要彩铃了", table)
+        assert weights(concepts[0]) == {"退订": SYNONYM_WEIGHT}
+        assert concepts[0].typed == ()
+        assert [c.typed for c in parse("不想要彩铃了", synonym_table([]))] == [("彩铃", "彩", "铃")]
+
     def test_of_terms_makes_one_concept_per_term(self) -> None:
         concepts = of_terms(["座机", "宽带", "座机"])
         assert [c.typed for c in concepts] == [("座机",), ("宽带",)]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lianluo.domain.kb.tokenize import analyze, query_terms, stem, tokenize
+from lianluo.domain.kb.tokenize import analyze, query_terms, stem, tokenize, words
 
 
 class TestTokenize:
@@ -87,3 +87,13 @@ def test_a_split_verb_object_word_is_put_back() -> None:
     assert "上网" in tokenize("家里宽带上不了网")
     assert "充值" in tokenize("手机充不了值")
     assert "上网" not in tokenize("上面不是网")  # only a potential complement splits a word
+
+
+def test_a_hyphenated_word_is_indexed_in_parts_and_written_together() -> None:
+    assert tokenize("slow Wi-Fi") == ["slow", "wi", "fi", "wifi"]
+    for query in ("wifi", "Wi-Fi", "WIFI"):
+        assert words(query) == ["wifi"]
+    assert set(query_terms("e-mail")) <= set(tokenize("we e-mailed it"))
+    # numbers and ranges are not one word written in pieces
+    assert tokenize("10-20 5g-ready") == ["10", "20", "5g", "ready"]
+    assert words("10-20") == ["10", "20"]

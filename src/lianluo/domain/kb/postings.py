@@ -122,18 +122,18 @@ def score_concepts(
         weights[number] = max(weights[number], weight * idf_t)
     if not terms:
         return np.empty(0, np.int64), np.empty(0, np.float64), weights
-    # Scores are kept per candidate document, numbered densely by their position among all
-    # the documents matched; per concept the best term wins, then concepts add up in query
-    # order, as the reference does (every term scores above zero, so the documents matched
-    # are exactly those with a positive total).
-    matched = np.unique(np.concatenate([p["doc"] for *_rest, p in terms]).astype(np.int64))
-    totals = np.zeros(len(matched))
-    best = np.zeros(len(matched))
+    # Scores are kept in arrays indexed by document number (numbers are dense, from 1): no
+    # sort or search to find a posting's slot. Per concept the best term wins, then concepts
+    # add up in query order, as the reference does (every term scores above zero, so the
+    # documents matched are exactly those with a positive total).
+    size = 1 + max(int(p["doc"].max()) for *_rest, p in terms)
+    totals = np.zeros(size)
+    best = np.zeros(size)
     current = terms[0][0]
     for number, weight, idf_t, postings in terms:
         if number != current:
             totals += best
-            best = np.zeros(len(matched))
+            best[:] = 0.0
             current = number
         frequency = postings["body_tf"] + TITLE_BOOST * postings["title_tf"]
         length = postings["body_length"] + TITLE_BOOST * postings["title_length"]
@@ -142,11 +142,11 @@ def score_concepts(
         else:
             norm = np.full(len(postings), K1)
         contribution = weight * (idf_t * frequency * (K1 + 1.0) / (frequency + norm))
-        at = np.searchsorted(matched, postings["doc"].astype(np.int64))
+        at = postings["doc"]
         best[at] = np.maximum(best[at], contribution)
     totals += best
-    keep = totals > 0
-    return matched[keep], totals[keep], weights
+    matched = np.flatnonzero(totals > 0)
+    return matched.astype(np.int64), totals[matched], weights
 
 
 def top(scores: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.int64]:

@@ -13,7 +13,13 @@ the query. This is the dis-max of Lucene's DisjunctionMaxQuery, one clause per q
 - A run of words that is a synonym-group member (one word or several: 不想用, "cut off") brings
   the other members' terms at `SYNONYM_WEIGHT`; a compound's parts bring their synonyms too,
   weighted as parts (出国前 → 出国 → 国际漫游).
-- Stop words of the index and `QUERY_STOP_WORDS` (how, need, 一直 …) make no concept.
+- Two single Han characters side by side (副, 卡 in 给家人办张副卡) are often one word that
+  jieba's HMM cuts one way inside an article's title (副卡办理) and another inside a query: the
+  pair joins the concept of each character as a term of full weight, so an article holding
+  the word meets both.
+- Stop words of the index and `QUERY_STOP_WORDS` (how, need, 一直 …) make no concept, unless
+  together they are a synonym phrase (不想要 → 取消, 退订): the phrase's concept then holds
+  only the synonyms' terms.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from lianluo.domain.kb.tokenize import (
     QUERY_STOP_WORDS,
     STOP_WORDS,
     dictionary_pieces,
+    is_chinese,
     words,
 )
 
@@ -66,9 +73,25 @@ def _merge(into: dict[str, float], terms: Iterable[tuple[str, float]], factor: f
             into[term] = max(into.get(term, 0.0), weight * factor)
 
 
+def _single_han(word: str) -> bool:
+    return len(word) == 1 and is_chinese(word) and not _stopped(word)
+
+
+def _joined_pairs(sequence: Sequence[str]) -> list[list[str]]:
+    """For each word, the two-character words it forms with a single-character neighbour."""
+    pairs: list[list[str]] = [[] for _ in sequence]
+    for i in range(len(sequence) - 1):
+        if _single_han(sequence[i]) and _single_han(sequence[i + 1]):
+            joined = sequence[i] + sequence[i + 1]
+            pairs[i].append(joined)
+            pairs[i + 1].append(joined)
+    return pairs
+
+
 def parse(text: str, table: SynonymTable = DEFAULT_TABLE) -> list[Concept]:
     """The concepts of a query typed by a person, in the order of its words."""
     sequence = words(text)
+    pairs = _joined_pairs(sequence)
     longest = longest_phrase(table)
     concepts: list[Concept] = []
     i = 0
@@ -79,17 +102,19 @@ def parse(text: str, table: SynonymTable = DEFAULT_TABLE) -> list[Concept]:
                 length, brought = n, table[tuple(sequence[i : i + n])]
                 break
         found: dict[str, float] = {}
-        for word in sequence[i : i + length]:
+        for at, word in enumerate(sequence[i : i + length], start=i):
             if _stopped(word):
                 continue
             _merge(found, weighted_terms(word).items(), 1.0)
+            _merge(found, [(joined, 1.0) for joined in pairs[at]], 1.0)
             for piece in dictionary_pieces(word):
                 _merge(found, [(piece, 1.0)], 1.0)
                 _merge(found, table.get((piece,), {}).items(), 1.0)
             for part in weighted_terms(word):
                 if part != word:
                     _merge(found, table.get((part,), {}).items(), COMPOUND_PART_WEIGHT)
-        if found and brought:
+        if brought and (found or length > 1):
+            # a phrase member of stop words alone (不想要: 不, 想要) still says something
             _merge(found, brought.items(), 1.0)
         if found:
             concepts.append(_concept(found))

@@ -25,9 +25,9 @@ MAX_MEMBER_LENGTH = 40
 # counterpart. A tenant's own groups come on top of these.
 DEFAULT_GROUPS: tuple[tuple[str, ...], ...] = (
     ("座机", "固话", "固定电话"),
-    ("扣钱", "扣费", "收费", "计费"),
+    ("扣钱", "扣费", "收费", "计费", "扣款"),
     ("多少钱", "资费", "费用", "收费"),
-    ("关掉", "关闭", "取消", "退订"),
+    ("关掉", "关闭", "取消", "退订", "不想要", "不要了"),
     ("国外", "境外", "海外", "出国", "出境", "国际漫游"),
     ("接电话", "接听"),
     ("打电话", "拨打", "通话", "语音"),
@@ -49,6 +49,20 @@ DEFAULT_GROUPS: tuple[tuple[str, ...], ...] = (
     ("降级", "降档"),
     ("多扣", "乱扣", "异常扣费", "重复扣费"),
     ("没信号", "信号差", "信号弱"),
+    # General customer-service words (kb12): what a caller says of a card, a bill, a
+    # complaint, a carrier, a screen, beside the words a carrier's articles use.
+    ("丢", "丢了", "丢失", "遗失", "被偷", "被盗"),
+    ("补", "补办", "补卡"),
+    ("坏", "坏了", "损坏", "故障"),
+    ("两遍", "两次", "重复"),
+    ("扣", "扣了", "扣费"),
+    ("交钱", "缴费", "交费", "充值", "充钱"),
+    ("运营商", "携号转网", "携转", "转网"),
+    ("画面", "图像", "黑屏", "花屏"),
+    ("看不到", "不显示", "显示"),
+    ("来电号码", "来电显示"),
+    ("投诉", "不满", "申诉"),
+    ("经理", "主管", "领导", "升级"),
     ("invoice", "receipt"),
     ("abroad", "overseas", "roaming", "international"),
     ("price", "cost", "rate", "fee", "charge"),
@@ -59,6 +73,20 @@ DEFAULT_GROUPS: tuple[tuple[str, ...], ...] = (
     ("pay", "credit", "top-up"),
     ("calling", "caller"),
     ("refund", "money back"),
+    ("lost", "stolen", "missing"),
+    ("replace", "replacement", "new"),
+    ("complain", "complaint", "dispute"),
+    ("manager", "supervisor", "escalate"),
+    ("weak", "poor", "bad", "drop"),
+    ("signal", "coverage", "reception"),
+    ("home", "house", "place"),
+    ("modem", "router", "gateway"),
+    ("greeting", "message"),
+    ("email", "e-mail", "mail"),
+    ("offer", "discount", "deal", "promotion"),
+    ("another", "more", "extra", "additional"),
+    ("see", "show", "display"),
+    ("who is calling", "caller id"),
 )
 
 Phrase = tuple[str, ...]

@@ -8,6 +8,8 @@
   longer holds every character of every word, which made its posting lists five times longer.
 - Runs of Latin letters and digits are words; English words lose a plural or verb suffix by a
   few simple rules (`stem`), enough for refund/refunds/refunded to meet.
+- A hyphenated run of letters (wi-fi, e-mail, top-up) is its parts in the index and also the
+  parts written together, which is what a query of it asks for: wifi, wi-fi and "wi fi" meet.
 - Stop words (the, 的, 吗 …) and punctuation are dropped.
 
 jieba's dictionary ships inside the package: it is read once, on first use, never downloaded.
@@ -25,7 +27,9 @@ from dataclasses import dataclass
 
 MAX_TERM_LENGTH = 64
 
-_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:'[a-z]+)?")
+_RUNS = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:'[a-z]+)?(?:-[a-z0-9]+(?:'[a-z]+)?)*"
+)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 ENGLISH_STOP_WORDS = frozenset(
@@ -132,6 +136,11 @@ def _join_separable(words: list[str]) -> list[str]:
     return joined
 
 
+def is_chinese(word: str) -> bool:
+    """Whether `word` starts with a Han character (a word of `words` is all Han or none)."""
+    return bool(_HAN.match(word))
+
+
 def _has_word(word: str) -> bool:
     import rjieba
 
@@ -148,9 +157,19 @@ def words(text: str) -> list[str]:
         run = match.group()
         if _HAN.match(run):
             found.extend(w[:MAX_TERM_LENGTH] for w in _join_separable(_precise(run)))
+            continue
+        parts = run.replace("'", "").split("-")
+        if len(parts) > 1 and not _joinable(parts):
+            found.extend(stem(p)[:MAX_TERM_LENGTH] for p in parts)
         else:
-            found.append(stem(run.replace("'", ""))[:MAX_TERM_LENGTH])
+            found.append(stem("".join(parts))[:MAX_TERM_LENGTH])
     return found
+
+
+def _joinable(parts: list[str]) -> bool:
+    """Whether a hyphenated run is one word written in pieces (wi-fi, e-mail), not numbers
+    or a range (5g-2024, 10-20)."""
+    return all(p.isalpha() for p in parts)
 
 
 def _precise(run: str) -> list[str]:
@@ -190,9 +209,10 @@ def tokenize(text: str) -> list[str]:
             terms.extend(w[:MAX_TERM_LENGTH] for w in words if w not in STOP_WORDS)
             terms.extend(_separable(words))
             continue
-        word = run.replace("'", "")
-        if word not in STOP_WORDS:
-            terms.append(stem(word)[:MAX_TERM_LENGTH])
+        parts = run.replace("'", "").split("-")
+        terms.extend(stem(p)[:MAX_TERM_LENGTH] for p in parts if p not in STOP_WORDS)
+        if len(parts) > 1 and _joinable(parts):
+            terms.append(stem("".join(parts))[:MAX_TERM_LENGTH])
     return terms
 
 

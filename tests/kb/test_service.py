@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from lianluo.domain.kb.snippet import plain_text
+from lianluo.kb.service import PlainTextCache
+from lianluo.models import KbArticleVersion
+
+
+def version(version_id: str, body: str) -> KbArticleVersion:
+    return KbArticleVersion(id=version_id, body=body)
+
+
+class TestPlainTextCache:
+    def test_a_version_s_text_is_its_body_without_markdown(self) -> None:
+        cache = PlainTextCache(4)
+        body = "# 宽带\n\n**光猫** 红灯：[报修](https://x)"
+        assert cache.of(version("v1", body)) == plain_text(body)
+
+    def test_a_version_is_read_once_then_kept(self) -> None:
+        cache = PlainTextCache(4)
+        first = version("v1", "**one**")
+        assert cache.of(first) == "one"
+        first.body = "changed"  # a version row is never changed: the kept text is served
+        assert cache.of(first) == "one"
+        assert cache.of(version("v2", "two")) == "two"  # another version, its own text
+
+    def test_the_least_recently_used_goes_beyond_capacity(self) -> None:
+        cache = PlainTextCache(2)
+        a, b, c = version("a", "A"), version("b", "B"), version("c", "C")
+        cache.of(a)
+        cache.of(b)
+        cache.of(a)  # a is used again: b is now the oldest
+        cache.of(c)
+        a.body, b.body = "A2", "B2"
+        assert cache.of(a) == "A"  # kept
+        assert cache.of(b) == "B2"  # dropped, read again
