@@ -463,6 +463,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/kb/articles/{article_id}/versions/{version}"): Case(),
     ("POST", "/api/v1/kb/articles/{article_id}/versions/{version}/restore"): Case(),
     ("POST", "/api/v1/kb/articles/{article_id}/feedback"): Case(body=lambda i: {"helpful": True}),
+    ("GET", "/api/v1/kb/synonyms"): Case(),
+    ("PUT", "/api/v1/kb/synonyms"): Case(body=lambda i: {"groups": [["宽带", "光纤"]]}),
     ("GET", "/api/v1/kb/contributors"): Case(),
     ("PUT", "/api/v1/kb/contributors/{customer_id}"): Case(),
     ("DELETE", "/api/v1/kb/contributors/{customer_id}"): Case(),

@@ -23,9 +23,11 @@ from lianluo.kb.schemas import (
     SearchPage,
     SuggestIn,
     SuggestOut,
+    SynonymsIn,
+    SynonymsOut,
     VersionOut,
 )
-from lianluo.kb.service import article_service, can_write, contributor_service
+from lianluo.kb.service import article_service, can_write, contributor_service, synonym_service
 from lianluo.models import KbArticle, KbContributor
 from lianluo.paging import Page, PageParams, page_params
 from lianluo.tenants.schemas import NO_NUL, IdPath
@@ -260,6 +262,19 @@ def rate_article(
         helpful_count=article.helpful_count,
         not_helpful_count=article.not_helpful_count,
     )
+
+
+@router.get("/synonyms", response_model=SynonymsOut, summary="The tenant's own synonym groups")
+def get_synonyms(principal: CurrentPrincipal, session: DbSession) -> SynonymsOut:
+    return synonym_service.get(session, principal)
+
+
+@router.put(
+    "/synonyms", response_model=SynonymsOut, summary="Replace the tenant's own synonym groups"
+)
+def put_synonyms(body: SynonymsIn, principal: CurrentPrincipal, session: DbSession) -> SynonymsOut:
+    """Searched beside the built-in groups from the next search on (supervisors and admins)."""
+    return synonym_service.put(session, principal, body)
 
 
 @router.get("/contributors", response_model=Page[ContributorOut], summary="Super users (admins)")

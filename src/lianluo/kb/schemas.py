@@ -197,3 +197,41 @@ class CommunityIn(_ArticleFields):
     language: Language
     category: str = Field("", max_length=100)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+
+SYNONYM_MEMBER = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class SynonymsIn(InputModel):
+    """A tenant's own synonym groups: each group's members (words or short phrases, Chinese or
+    English) find one another's articles, beside the built-in groups."""
+
+    groups: list[Annotated[list[SYNONYM_MEMBER], Field(min_length=2, max_length=20)]] = Field(
+        max_length=1000,
+        examples=[[["宽带", "光纤", "fiber broadband"], ["无忧卡", "流量包"]]],
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _clean(cls, groups: list[list[str]]) -> list[list[str]]:
+        cleaned: list[list[str]] = []
+        for i, group in enumerate(groups):
+            members: list[str] = []
+            for member in group:
+                text = " ".join(member.split())
+                if not text:
+                    raise ValueError(f"group {i + 1}: a member is blank")
+                if "\x00" in text:
+                    raise ValueError(f"group {i + 1}: a member holds a NUL character")
+                if text.casefold() not in {m.casefold() for m in members}:
+                    members.append(text)
+            if len(members) < 2:
+                raise ValueError(f"group {i + 1} needs two different members: {group}")
+            cleaned.append(members)
+        return cleaned
+
+
+class SynonymsOut(BaseModel):
+    groups: list[list[str]]
+    updated_at: datetime | None = None
+    builtin_groups: int = Field(description="how many built-in groups are searched as well")

@@ -25,7 +25,7 @@ from lianluo.domain.kb import query
 from lianluo.domain.kb.query import Concept
 from lianluo.domain.kb.rerank import RERANK_DEPTH, rerank
 from lianluo.domain.kb.snippet import plain_text, snippet
-from lianluo.domain.kb.synonyms import DEFAULT_TABLE, SynonymTable
+from lianluo.domain.kb.synonyms import DEFAULT_GROUPS, DEFAULT_TABLE, SynonymTable, cached_table
 from lianluo.domain.kb.tokenize import analyze, tokenize
 from lianluo.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lianluo.events.service import event_service
@@ -43,8 +43,10 @@ from lianluo.kb.schemas import (
     ArticleUpdate,
     CommunityIn,
     SearchHit,
+    SynonymsIn,
+    SynonymsOut,
 )
-from lianluo.models import Customer, KbArticle, KbArticleVersion, KbContributor, Role
+from lianluo.models import Customer, KbArticle, KbArticleVersion, KbContributor, KbSynonyms, Role
 from lianluo.tenants.service import apply_changes, require_tenant_admin
 
 KB_READERS = FLOOR_READERS
@@ -384,7 +386,7 @@ class ArticleService:
         return hits, query.all_terms(concepts)
 
     def _synonyms(self, session: Session, tenant_id: str) -> SynonymTable:
-        return DEFAULT_TABLE
+        return synonym_service.table(session, tenant_id)
 
     def _hits(
         self,
@@ -529,5 +531,50 @@ class ContributorService:
         return article
 
 
+class SynonymService:
+    """A tenant's own synonym groups, searched beside the built-in ones: its product and plan
+    names and the words its customers use for them. Staff who publish articles edit them;
+    every search of the tenant uses them at once (the table is built once per distinct set of
+    groups and kept, `cached_table`)."""
+
+    def table(self, session: Session, tenant_id: str) -> SynonymTable:
+        row = session.get(KbSynonyms, tenant_id)
+        if row is None or not row.groups:
+            return DEFAULT_TABLE
+        return cached_table(tuple(tuple(group) for group in row.groups))
+
+    def get(self, session: Session, principal: Principal) -> SynonymsOut:
+        principal.require(KB_READERS, "reading the knowledge base's synonyms")
+        row = session.get(KbSynonyms, principal.tenant_id)
+        return SynonymsOut(
+            groups=row.groups if row else [],
+            updated_at=row.updated_at if row else None,
+            builtin_groups=len(DEFAULT_GROUPS),
+        )
+
+    def put(self, session: Session, principal: Principal, data: SynonymsIn) -> SynonymsOut:
+        _require_publisher(principal, "changing the knowledge base's synonyms")
+        row = session.get(KbSynonyms, principal.tenant_id)
+        before = len(row.groups) if row else 0
+        if row is None:
+            row = KbSynonyms(tenant_id=principal.tenant_id)
+            session.add(row)
+        row.groups = data.groups
+        row.updated_by = principal.user_id
+        row.updated_at = utcnow()
+        session.flush()
+        event_service.append(
+            session,
+            principal.tenant_id,
+            "kb.synonyms_changed",
+            actor=principal,
+            payload={"groups_before": before, "groups": len(data.groups)},
+        )
+        return SynonymsOut(
+            groups=row.groups, updated_at=row.updated_at, builtin_groups=len(DEFAULT_GROUPS)
+        )
+
+
 article_service = ArticleService()
 contributor_service = ContributorService()
+synonym_service = SynonymService()

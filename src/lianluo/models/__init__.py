@@ -11,6 +11,7 @@ from lianluo.models.kb_article import KbArticle, KbArticleVersion
 from lianluo.models.kb_contributor import KbContributor
 from lianluo.models.kb_feedback import KbFeedback
 from lianluo.models.kb_index import KbDocument, KbIndexHead, KbIndexStats, KbTermPostings
+from lianluo.models.kb_synonyms import KbSynonyms
 from lianluo.models.leg import Leg
 from lianluo.models.message import Message
 from lianluo.models.partner import Partner
@@ -44,6 +45,7 @@ __all__ = [
     "KbArticle",
     "KbArticleVersion",
     "KbContributor",
+    "KbSynonyms",
     "KbDocument",
     "KbIndexHead",
     "KbFeedback",
