@@ -202,6 +202,29 @@ def test_kb_pages_in_chromium(server: str) -> None:
             page.locator("#kb-hits li a").first.click()
             expect(page.locator(".article-body")).to_contain_text("无欠费、无合约")
 
+            # The tenant's own word for it: nothing until the supervisor makes it a synonym.
+            page.goto(f"{server}/kb?q=转网")
+            expect(page.locator("#kb-hits li").first).to_contain_text("携号转网办理条件")
+            page.goto(f"{server}/kb?q=改投友商")
+            expect(page.get_by_text("没有找到相关文章")).to_be_visible()
+            page.goto(f"{server}/kb/synonyms")
+            expect(page.get_by_text("只有主管和管理员可以修改同义词")).to_be_visible()
+            boss.goto(f"{server}/kb/synonyms")
+            words = boss.get_by_label("同义词", exact=True)
+            words.fill("改投友商\n")  # a group of one: refused, in the API's words
+            boss.get_by_role("button", name="保存").click()
+            expect(boss.locator("#kb-synonyms-msg")).to_contain_text("at least 2")
+            words.fill("携号转网, 改投友商\n\n宽带，光纤、 宽带")
+            boss.get_by_role("button", name="保存").click()
+            expect(boss.locator("#kb-synonyms-msg")).to_have_text("已保存")
+            expect(words).to_have_value("携号转网、改投友商\n宽带、光纤")
+            boss.reload()
+            expect(boss.get_by_label("同义词", exact=True)).to_have_value(
+                "携号转网、改投友商\n宽带、光纤"
+            )
+            page.goto(f"{server}/kb?q=改投友商")
+            expect(page.locator("#kb-hits li").first).to_contain_text("携号转网办理条件")
+
             # The desk widget renders suggestions for a conversation's text.
             page.goto(f"{server}/kb")
             page.evaluate(

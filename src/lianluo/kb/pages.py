@@ -12,7 +12,7 @@ from lianluo.deps import Context, DbSession, get_principal
 from lianluo.errors import AppError, Forbidden, Unauthorized
 from lianluo.kb.render import markdown_html
 from lianluo.kb.schemas import Language
-from lianluo.kb.service import article_service, can_publish, can_write
+from lianluo.kb.service import article_service, can_publish, can_write, synonym_service
 from lianluo.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -171,4 +171,23 @@ def kb_review(request: Request, session: DbSession, ctx: Context) -> Response:
         in_review=in_review,
         community=community,
         can_publish=can_publish(principal),
+    )
+
+
+@router.get("/kb/synonyms", response_class=HTMLResponse)
+def kb_synonyms(request: Request, session: DbSession, ctx: Context) -> Response:
+    principal = _principal(request, session, ctx)
+    if principal is None:
+        return _login(request)
+    try:
+        current = synonym_service.get(session, principal)
+    except AppError as exc:
+        return _refused(request, exc)
+    return render(
+        request,
+        "kb_synonyms.html",
+        groups_text="\n".join("、".join(group) for group in current.groups),
+        builtin=current.builtin_groups,
+        updated_at=current.updated_at,
+        editable=can_publish(principal),
     )

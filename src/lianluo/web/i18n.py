@@ -554,6 +554,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "kb_back": {"zh": "返回知识库", "en": "Back to the knowledge base"},
     "kb_suggestions": {"zh": "推荐文章", "en": "Suggested articles"},
     "kb_error": {"zh": "出错了", "en": "Error"},
+    "kb_synonyms": {"zh": "同义词", "en": "Synonyms"},
+    "kb_synonyms_help": {
+        "zh": "每行一组，组内用逗号或顿号分隔（如：无忧卡、畅享套装）。"
+        "搜索其中任何一个词，也会找到含同组其他词的文章；内置的通用同义词之外另行生效。",
+        "en": "One group per line, members separated by commas (e.g. fiber, broadband). "
+        "A search for any member also finds articles with the others; these add to the "
+        "built-in general groups.",
+    },
+    "kb_synonyms_builtin": {"zh": "内置同义词组", "en": "built-in groups"},
+    "kb_synonyms_read_only": {
+        "zh": "只有主管和管理员可以修改同义词",
+        "en": "Supervisors and admins change the synonyms",
+    },
     # --- end kb pages ---
 }
 

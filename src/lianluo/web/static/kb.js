@@ -117,3 +117,24 @@ if (editor) {
   }
   if (value("kb-body")) preview();
 }
+
+// ---- the tenant's synonym groups: one group a line, members split on commas or 、 -------------
+
+const synonyms = document.getElementById("kb-synonyms-form");
+if (synonyms) {
+  const text = document.getElementById("kb-synonyms-text");
+  synonyms.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const groups = text.value
+      .split("\n")
+      .map((line) => line.split(/[,，、;；]/).map((m) => m.trim()).filter(Boolean))
+      .filter((group) => group.length);
+    try {
+      const saved = await api("/api/v1/kb/synonyms", { method: "PUT", body: JSON.stringify({ groups }) });
+      text.value = saved.groups.map((g) => g.join("、")).join("\n");
+      say("kb-synonyms-msg", msg.msgSaved);
+    } catch (err) {
+      say("kb-synonyms-msg", `${msg.msgError}: ${err.message}`, true);
+    }
+  });
+}
