@@ -103,6 +103,10 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         try:
             yield
         finally:
+            # --- chat: messages still queued are stored before the loops stop ---
+            from lianluo.channels.chat.writer import close_writer
+
+            await close_writer(ctx.extras)
             for loop in reversed(loops):
                 loop.stop()
             if views is not None:
