@@ -86,16 +86,14 @@ class GcTuner:
         if info.get("generation") != 2:
             return
         self.full_collections += 1
-        now = self._clock()
+        gc.freeze()
         frozen = gc.get_freeze_count()
-        if now - self._unfrozen_at >= self.refreeze_s or frozen > 2 * max(
-            self._frozen_after_unfreeze, 1
-        ):
+        if self._frozen_after_unfreeze == 0:  # the first full pass since the heap went back
+            self._frozen_after_unfreeze = frozen
+            return
+        now = self._clock()
+        if now - self._unfrozen_at >= self.refreeze_s or frozen > 2 * self._frozen_after_unfreeze:
             # the next full collection walks everything once and reclaims dead frozen cycles
             gc.unfreeze()
             self._unfrozen_at = now
             self._frozen_after_unfreeze = 0
-            return
-        gc.freeze()
-        if self._frozen_after_unfreeze == 0:
-            self._frozen_after_unfreeze = gc.get_freeze_count()

@@ -48,8 +48,15 @@ from lianluo.channels.chat.schemas import (
     WidgetConfigOut,
     client_frame,
 )
-from lianluo.channels.chat.service import ChatRef, NewMessage, StoreOutcome, chat_service, ref_of
-from lianluo.channels.chat.writer import NotStored, writer_of
+from lianluo.channels.chat.service import (
+    ChatRef,
+    NewMessage,
+    NotStored,
+    StoreOutcome,
+    chat_service,
+    ref_of,
+)
+from lianluo.channels.chat.writer import writer_of
 from lianluo.contacts.schemas import CompleteIn
 from lianluo.contacts.service import contact_service
 from lianluo.deps import AppContext, Context, CurrentPrincipal, DbSession, get_principal

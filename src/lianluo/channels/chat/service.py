@@ -10,6 +10,7 @@ event bus (`chat.*` frames, not written to the event log: one row per message is
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import secrets
 import threading
@@ -48,6 +49,7 @@ from lianluo.routing.errors import engine_errors
 from lianluo.routing.repository import TIER_OF_VALUE, to_datetime
 from lianluo.runtime.router import RoutingRuntime, RoutingTxn
 
+log = logging.getLogger(__name__)
 SUPERVISORS = frozenset({Role.supervisor, Role.admin, Role.partner_admin})
 CANNED_EDITORS = frozenset({Role.supervisor, Role.admin})
 DEFAULT_DISPOSITIONS = ["resolved", "follow_up", "escalated", "no_answer_needed", "complaint"]
@@ -77,6 +79,13 @@ class NewMessage:
     client_msg_id: str
     body: str
     agent_id: str | None = None
+
+
+class NotStored(AppError):
+    """The message's transaction failed: nothing was stored or acknowledged; resend it."""
+
+    status_code = 503
+    code = "not_stored"
 
 
 # what storing one message gives: (its frame, False when the client id was stored already),
@@ -453,6 +462,9 @@ class ChatService:
                         )  # fmt: skip
                     except AppError as exc:
                         outcomes[k] = exc
+                    except Exception:
+                        log.exception("chat: message %s was not stored", m.client_msg_id)
+                        outcomes[k] = NotStored("the message was not stored; send it again")
         assert all(o is not None for o in outcomes)
         return outcomes  # type: ignore[return-value]
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from lianluo.channels.chat.service import NewMessage, StoreOutcome
+from lianluo.channels.chat.service import NewMessage, NotStored, StoreOutcome
 from lianluo.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,6 @@ MAX_BATCH = 1000
 WRITER_KEY = "chat_writer"
 
 StoreBatch = Callable[[Sequence[NewMessage]], list[StoreOutcome]]
-
-
-class NotStored(AppError):
-    status_code = 503
-    code = "not_stored"
 
 
 class MessageWriter:
