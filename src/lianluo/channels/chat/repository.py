@@ -97,40 +97,44 @@ class ChatRepository:
 
     def lock_chats(
         self, session: Session, chat_ids: Iterable[str]
-    ) -> dict[str, tuple[int, str | None, str]]:
-        """chat id -> (last_seq, contact_id, status), the rows locked until commit (in id
-        order, so two writers never wait on each other crosswise)."""
-        rows = session.execute(
-            select(ChatSession.id, ChatSession.last_seq, ChatSession.contact_id, ChatSession.status)
-            .where(ChatSession.id.in_(sorted(set(chat_ids))))
-            .order_by(ChatSession.id)
-            .with_for_update()
-        ).all()
-        return {r[0]: (int(r[1]), r[2], str(r[3])) for r in rows}
-
-    def connected_agents(self, session: Session, chat_ids: Iterable[str]) -> dict[str, str]:
-        """chat id -> the agent connected to the chat's contact now (chats without one left
-        out)."""
-        rows = session.execute(
-            select(ChatSession.id, Contact.agent_id)
-            .join(Contact, Contact.id == ChatSession.contact_id)
-            .where(ChatSession.id.in_(sorted(set(chat_ids))), Contact.state == "connected")
-        ).all()
-        return {r[0]: r[1] for r in rows if r[1] is not None}
+    ) -> dict[str, tuple[int, str | None, str, str | None]]:
+        """chat id -> (last_seq, contact_id, status, the agent connected to the contact now or
+        None), the chats' rows locked until commit (in id order, so two writers never wait on
+        each other crosswise). Core, not ORM: the writer runs this for every batch."""
+        chats, contacts = ChatSession.__table__, Contact.__table__
+        rows = session.connection().execute(
+            select(
+                chats.c.id,
+                chats.c.last_seq,
+                chats.c.contact_id,
+                chats.c.status,
+                contacts.c.agent_id,
+                contacts.c.state,
+            )
+            .select_from(chats.outerjoin(contacts, contacts.c.id == chats.c.contact_id))
+            .where(chats.c.id.in_(sorted(set(chat_ids))))
+            .order_by(chats.c.id)
+            .with_for_update(of=chats)
+        )
+        return {
+            r[0]: (int(r[1]), r[2], str(r[3]), r[4] if r[5] == "connected" else None) for r in rows
+        }
 
     def messages_by_client_ids(
         self, session: Session, keys: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], Message]:
-        """(conversation id, client id) -> the message stored with it, for those stored."""
+    ) -> dict[tuple[str, str], Any]:
+        """(conversation id, client id) -> the message stored with it (a row with the
+        message's columns), for those stored."""
         wanted = set(keys)
         if not wanted:
             return {}
-        rows = session.execute(
-            select(Message).where(
-                Message.conversation_id.in_(sorted({c for c, _ in wanted})),
-                Message.client_msg_id.in_(sorted({m for _, m in wanted})),
+        table = Message.__table__
+        rows = session.connection().execute(
+            select(table).where(
+                table.c.conversation_id.in_(sorted({c for c, _ in wanted})),
+                table.c.client_msg_id.in_(sorted({m for _, m in wanted})),
             )
-        ).scalars()
+        )
         found = {}
         for row in rows:
             key = (row.conversation_id, row.client_msg_id or "")

@@ -98,7 +98,8 @@ def ref_of(chat: ChatSession) -> ChatRef:
     return ChatRef(chat.id, chat.tenant_id, chat.conversation_id, chat.customer_id, chat.queue_id)
 
 
-def message_frame(row: MessageRow) -> dict[str, Any]:
+def message_frame(row: Any) -> dict[str, Any]:
+    """A stored message as a frame (`row`: the ORM row, or a Core row of its columns)."""
     return {
         "type": "message",
         "conversation_id": row.conversation_id,
@@ -476,8 +477,6 @@ class ChatService:
         outcomes: list[StoreOutcome | None],
     ) -> None:
         chats = repo.lock_chats(session, (messages[k].chat.id for k in todo))
-        need_agent = {messages[k].chat.id for k in todo if messages[k].agent_id is not None}
-        connected = repo.connected_agents(session, need_agent) if need_agent else {}
         known = repo.messages_by_client_ids(
             session, ((messages[k].chat.conversation_id, messages[k].client_msg_id) for k in todo)
         )
@@ -489,7 +488,11 @@ class ChatService:
         for k in todo:
             m = messages[k]
             chat = m.chat
-            if m.agent_id is not None and connected.get(chat.id) != m.agent_id:
+            if chat.id not in chats:
+                outcomes[k] = NotFound.of("chat", chat.id)
+                continue
+            before, contact_id, status, connected_agent = chats[chat.id]
+            if m.agent_id is not None and connected_agent != m.agent_id:
                 outcomes[k] = Forbidden("only the agent connected to this chat writes to it")
                 continue
             key = (chat.conversation_id, m.client_msg_id)
@@ -499,10 +502,6 @@ class ChatService:
             if key in frames:  # sent twice within the batch (a resend after a reconnect)
                 outcomes[k] = (frames[key], False)
                 continue
-            if chat.id not in chats:
-                outcomes[k] = NotFound.of("chat", chat.id)
-                continue
-            before, contact_id, status = chats[chat.id]
             seq = last_seqs.get(chat.id, before) + 1
             last_seqs[chat.id] = seq
             row = {
