@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         for loop in loops:
             loop.start()
         # --- a served process: the collector walks only what came since its last full pass
-        # (full passes over thousands of chat sockets stalled every socket for 0.3-0.9 s) ---
+        # (full passes over thousands of chat sockets stalled every socket for 0.3-1.5 s) ---
         gc_tuner = None
         if served:
             from lianluo.runtime.gc_tuning import GcTuner
