@@ -13,12 +13,14 @@ pings stalled with them (ping p99 1.4-2.5 s); with this tuner, 18-43 ms.
   lives as long as the process), so no collection walks it again;
 - after every full collection freezes again: what survived it is live (the collection just
   removed every unreachable cycle), so the next full collection walks only what came since;
-- gives the frozen objects back to the collector every `refreeze_s` (and when the frozen
-  heap has doubled since): frozen objects that die later inside a reference cycle (a closed
-  socket's tasks and frames) are reclaimed only then. That costs one full walk per period
-  instead of one every few seconds while the process grows;
+- gives the frozen objects back to the collector every `refreeze_s`: frozen objects that
+  die later inside a reference cycle (a closed socket's tasks and frames) are reclaimed only
+  then. That costs one full walk (a stall as long as the ones above) per period instead of
+  one every few seconds while the process grows. (Giving them back also when the frozen heap
+  doubled put such a walk, 0.7-1 s, inside the bench's load window: dropped.)
 - raises the young-generation threshold, so objects that live for a commit or two (a
-  message in flight) are less often promoted towards the oldest generation;
+  message in flight) are less often promoted towards the oldest generation (at CPython's
+  700, the bench saw several full collections in its load window instead of none);
 - logs collections longer than `slow_ms`.
 """
 
@@ -47,7 +49,6 @@ class GcTuner:
         self._clock = clock
         self._started = 0.0
         self._unfrozen_at = 0.0
-        self._frozen_after_unfreeze = 0
         self._thresholds: tuple[int, int, int] | None = None
         self.full_collections = 0
         self.longest_ms = 0.0
@@ -58,7 +59,6 @@ class GcTuner:
         gc.collect()
         gc.freeze()
         self._unfrozen_at = self._clock()
-        self._frozen_after_unfreeze = gc.get_freeze_count()
         _, middle, old = self._thresholds
         gc.set_threshold(YOUNG_THRESHOLD, middle, old)
         gc.callbacks.append(self._on_gc)
@@ -88,13 +88,8 @@ class GcTuner:
             return
         self.full_collections += 1
         gc.freeze()
-        frozen = gc.get_freeze_count()
-        if self._frozen_after_unfreeze == 0:  # the first full pass since the heap went back
-            self._frozen_after_unfreeze = frozen
-            return
         now = self._clock()
-        if now - self._unfrozen_at >= self.refreeze_s or frozen > 2 * self._frozen_after_unfreeze:
+        if now - self._unfrozen_at >= self.refreeze_s:
             # the next full collection walks everything once and reclaims dead frozen cycles
             gc.unfreeze()
             self._unfrozen_at = now
-            self._frozen_after_unfreeze = 0
