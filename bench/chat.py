@@ -5,12 +5,14 @@ everyone), starts `lianluo serve` (one process: the chat hub is in-process) and,
 process, opens N customer chats through the widget's API (/api/v1/chat/sessions), has the
 agents accept them and join on /ws/desk, then opens the N customer sockets (/ws/chat). Under
 load (customers send `--rate` messages per second in total, at random), each agent socket
-answers every customer message at once. Measured per message:
+answers every customer message at once. Load starts once every customer socket is open and
+every agent has joined all its chats. Measured per message:
 
 - round trip: the customer sends, the server stores and acknowledges it and pushes it to the
   agent, the agent's answer is stored and pushed back; from send to the answer's arrival;
 - ack: from send to the customer's acknowledgement (the message is stored);
-- baseline, the same run and sockets: a ping frame's round trip (socket + server loop floor).
+- baseline, the same run and sockets: a ping frame's round trip (socket + server loop floor);
+- CPU seconds of the server process and of this (client) process over the load window.
 
 Ends with `chat_p99: X ms` (the round trip). Goal of issue #4: 2,000 chats, p99 < 100 ms.
 
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from websockets.asyncio.client import connect
 
 from lianluo.auth.passwords import hash_password
@@ -115,6 +118,12 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return math.nan
@@ -132,7 +141,9 @@ async def gather_limited(limit: int, coros: list[Any]) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in coros))
 
 
-async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> dict[str, Any]:
+async def run(
+    args: argparse.Namespace, base: str, slug: str, queue_id: str, server_pid: int
+) -> dict[str, Any]:
     ws_base = base.replace("http", "ws")
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         tokens = []
@@ -188,6 +199,7 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
     acks: list[float] = []
     pings: list[float] = []
     stop = asyncio.Event()
+    joined = [0]
 
     async def agent(token: str, conversations: list[str]) -> None:
         async with connect(
@@ -198,7 +210,9 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
                 await ws.send(json.dumps({"type": "join", "conversation_id": conversation_id}))
             async for raw in ws:
                 frame = json.loads(raw)
-                if frame.get("type") == "message" and frame.get("sender") == "customer":
+                if frame.get("type") == "joined":
+                    joined[0] += 1
+                elif frame.get("type") == "message" and frame.get("sender") == "customer":
                     await ws.send(
                         json.dumps(
                             {
@@ -244,12 +258,15 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
     ]
     customer_tasks = [asyncio.create_task(customer(c)) for c in chats]
     deadline = time.monotonic() + 600
-    while len(customers) < len(chats) and time.monotonic() < deadline:
+    while (len(customers) < len(chats) or joined[0] < accepted) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    await asyncio.sleep(1.0)  # joins and hellos settle
+    if joined[0] < accepted:
+        sys.exit(f"only {joined[0]} of {accepted} joins were answered")
+    await asyncio.sleep(1.0)  # the last hellos and status frames settle
 
     sent = 0
     rng = random.Random(4)
+    server_cpu0, client_cpu0 = cpu_s(server_pid), time.process_time()
     begin = time.perf_counter()
     end = begin + args.duration
     interval = 1.0 / args.rate
@@ -270,6 +287,8 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
     await asyncio.sleep(3.0)  # the last answers arrive
     stop.set()
+    server_cpu = cpu_s(server_pid) - server_cpu0
+    client_cpu = time.process_time() - client_cpu0
     for task in agent_tasks + customer_tasks:
         task.cancel()
     for ws in customers:
@@ -283,6 +302,8 @@ async def run(args: argparse.Namespace, base: str, slug: str, queue_id: str) -> 
         "acks": acks,
         "pings": pings,
         "elapsed_s": args.duration,
+        "server_cpu_s": server_cpu,
+        "client_cpu_s": client_cpu,
     }
 
 
@@ -304,7 +325,7 @@ def main() -> None:
     port = free_port()
     server = start_server(url, port, workdir)
     try:
-        result = asyncio.run(run(args, f"http://127.0.0.1:{port}", slug, queue_id))
+        result = uvloop.run(run(args, f"http://127.0.0.1:{port}", slug, queue_id, server.pid))
     finally:
         stop_server(server)
     ms = 1000.0
@@ -314,6 +335,12 @@ def main() -> None:
         f"{args.duration:g} s (SQLite, one server process); setup {result['setup_s']:.1f} s"
     )
     print(f"sent {result['sent']}, answered {result['answered']}")
+    window_s = args.duration + 3.0
+    print(
+        f"CPU over the {window_s:g} s load window: server {result['server_cpu_s']:.1f} s "
+        f"({result['server_cpu_s'] / window_s:.0%}), client {result['client_cpu_s']:.1f} s; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'':24}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for name, values in (("round trip", rt), ("ack (stored)", ack), ("ping (baseline)", ping)):
         print(

@@ -203,6 +203,9 @@ def _run_server(host: str, port: int, workers: int) -> None:
         # still importing the app on a loaded 2-core machine can take longer, and the
         # supervisor then kills and restarts workers in a loop, serving nothing.
         timeout_worker_healthcheck=60,
+        # chat frames are a few hundred bytes: compressing each cost more CPU than it saved
+        # bytes, with thousands of sockets open (bench/chat.py)
+        ws_per_message_deflate=False,
     )
 
 

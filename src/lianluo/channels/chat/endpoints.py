@@ -3,6 +3,11 @@
 Database work of a socket runs in worker threads (the sessions are synchronous); every frame
 a client sends is answered on the same socket, an error frame for anything malformed, and
 the socket stays open.
+
+Messages go to the process's message writer (writer.py) and the socket reads on without
+waiting for their commit; each is acknowledged once stored, in the order the socket sent
+them. Any other frame but a ping or typing waits until this socket's earlier messages are
+answered (an `end` or `read` follows what was sent before it).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -42,7 +48,15 @@ from lianluo.channels.chat.schemas import (
     WidgetConfigOut,
     client_frame,
 )
-from lianluo.channels.chat.service import ChatRef, chat_service, ref_of
+from lianluo.channels.chat.service import (
+    ChatRef,
+    NewMessage,
+    NotStored,
+    StoreOutcome,
+    chat_service,
+    ref_of,
+)
+from lianluo.channels.chat.writer import writer_of
 from lianluo.contacts.schemas import CompleteIn
 from lianluo.contacts.service import contact_service
 from lianluo.deps import AppContext, Context, CurrentPrincipal, DbSession, get_principal
@@ -58,6 +72,10 @@ router = APIRouter(tags=["chat"])
 
 # how often a waiting customer's place in line and wait are recomputed and pushed
 QUEUE_UPDATE_S = 5.0
+# a socket's messages awaiting their commit before it reads the next frame
+MAX_IN_FLIGHT = 64
+# frames handled without waiting for the socket's earlier messages
+UNORDERED = (MessageFrame, PingFrame, TypingFrame)
 
 
 # ---- REST ------------------------------------------------------------------------------------
@@ -227,6 +245,8 @@ async def _pump(
             if isinstance(frame, dict):
                 conn.push(frame)
                 continue
+            if conn.in_flight and not isinstance(frame, UNORDERED):
+                await asyncio.wait(list(conn.in_flight))
             try:
                 await handle(frame)
             except AppError as exc:
@@ -234,6 +254,8 @@ async def _pump(
             except Exception:
                 log.exception("chat frame %s failed", type(frame).__name__)
                 conn.push(_error("internal_error", "the frame could not be handled; retry"))
+            if len(conn.in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait([conn.in_flight[0]])
     finally:
         writer.cancel()
         if ticker is not None:
@@ -258,6 +280,33 @@ def _ack(client_msg_id: str, stored: dict[str, Any], created: bool) -> dict[str,
         "id": stored["id"],
         "duplicate": not created,
     }
+
+
+def _send_message(ctx: AppContext, conn: Connection, message: NewMessage) -> None:
+    """Hand a message to the writer; once its batch has committed, acknowledge it and echo it
+    on this socket and tell the conversation's other connections, or tell this socket why it
+    was not stored. Futures are answered in submission order, and their callbacks run in that
+    order, so this socket's acknowledgements keep the order of its messages."""
+    writer = writer_of(ctx, partial(chat_service.store_messages, ctx.sessions))
+    future = writer.submit(message)
+    conn.in_flight.append(future)
+    future.add_done_callback(partial(_answer_message, ctx, conn, message))
+
+
+def _answer_message(
+    ctx: AppContext, conn: Connection, message: NewMessage, future: asyncio.Future[StoreOutcome]
+) -> None:
+    while conn.in_flight and conn.in_flight[0].done():
+        conn.in_flight.popleft()
+    outcome = future.result() if not future.cancelled() else NotStored("send it again")
+    if isinstance(outcome, AppError):
+        conn.push({**_app_error(outcome), "client_msg_id": message.client_msg_id})
+        return
+    stored, created = outcome
+    conn.push(_ack(message.client_msg_id, stored, created))
+    conn.push(stored)
+    if created:
+        _publish(ctx, message.chat.tenant_id, stored, conn.id)
 
 
 def _publish(ctx: AppContext, tenant_id: str, frame: dict[str, Any], origin: int) -> None:
@@ -352,19 +401,8 @@ async def _hello(
 async def _customer_frame(ctx: AppContext, conn: Connection, chat: ChatRef, frame: Any) -> None:
     router_ = runtime_of(ctx)
     if isinstance(frame, MessageFrame):
-        stored, created = await _run(
-            chat_service.store_message,
-            ctx.sessions,
-            chat,
-            "customer",
-            chat.customer_id,
-            frame.client_msg_id,
-            frame.body,
-        )
-        conn.push(_ack(frame.client_msg_id, stored, created))
-        conn.push(stored)
-        if created:
-            _publish(ctx, chat.tenant_id, stored, conn.id)
+        message = NewMessage(chat, "customer", chat.customer_id, frame.client_msg_id, frame.body)
+        _send_message(ctx, conn, message)
     elif isinstance(frame, TypingFrame):
         _publish(
             ctx,
@@ -562,20 +600,8 @@ async def _agent_frame(
         if agent_id is None:
             conn.push(_error("forbidden", "your user has no agent profile"))
             return
-        stored, created = await _run(
-            chat_service.store_message,
-            ctx.sessions,
-            chat,
-            "agent",
-            agent_id,
-            frame.client_msg_id,
-            frame.body,
-            agent_id,
-        )
-        conn.push(_ack(frame.client_msg_id, stored, created))
-        conn.push(stored)
-        if created:
-            _publish(ctx, chat.tenant_id, stored, conn.id)
+        message = NewMessage(chat, "agent", agent_id, frame.client_msg_id, frame.body, agent_id)
+        _send_message(ctx, conn, message)
     elif isinstance(frame, TypingFrame):
         _publish(
             ctx,

@@ -2,7 +2,8 @@
 
 Each WebSocket is a `Connection` with an asyncio queue drained by one writer task. The bus
 calls `ChatHub.on_event` in whatever thread committed; the hub hands each frame to the
-connection's loop with `call_soon_threadsafe`, so nothing here blocks a transaction.
+connection's loop with `call_soon_threadsafe` (or straight to the queue when that thread is
+the loop's own), so nothing here blocks a transaction.
 
 - `chat.*` frames (message, typing, read, status) go to the conversation's connections;
 - routing events (`contact.*`, `agent.state_changed`) go to the agent's desk connections as
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +33,18 @@ class Connection:
     state: str = ""  # the customer's chat state, as last sent
     conversations: set[str] = field(default_factory=set)
     sent_seqs: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # this socket's messages handed to the message writer and not answered yet, oldest first
+    in_flight: deque[asyncio.Future[Any]] = field(default_factory=deque)
+    # the loop's thread (connections are made on their loop)
+    thread_id: int = field(default_factory=threading.get_ident)
 
     def push(self, frame: dict[str, Any]) -> None:
         """Thread-safe: queue a frame for this connection's writer."""
+        if threading.get_ident() == self.thread_id:
+            # on the loop already: call_soon_threadsafe would also wake the loop through
+            # its self-pipe, a system call per frame
+            self.queue.put_nowait(frame)
+            return
         try:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, frame)
         except RuntimeError:  # the loop is closed: the socket is gone

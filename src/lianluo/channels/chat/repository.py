@@ -4,9 +4,10 @@ agent queries by the principal's tenant (and partner, through the queues it serv
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lianluo.auth.principal import Principal
@@ -91,6 +92,68 @@ class ChatRepository:
             .returning(ChatSession.last_seq, ChatSession.contact_id, ChatSession.status)
         ).one()
         return int(row[0]), row[1], str(row[2])
+
+    # ---- messages in batches (the message writer) -------------------------------------------
+
+    def lock_chats(
+        self, session: Session, chat_ids: Iterable[str]
+    ) -> dict[str, tuple[int, str | None, str, str | None]]:
+        """chat id -> (last_seq, contact_id, status, the agent connected to the contact now or
+        None), the chats' rows locked until commit (in id order, so two writers never wait on
+        each other crosswise). Core, not ORM: the writer runs this for every batch."""
+        chats, contacts = ChatSession.__table__, Contact.__table__
+        rows = session.connection().execute(
+            select(
+                chats.c.id,
+                chats.c.last_seq,
+                chats.c.contact_id,
+                chats.c.status,
+                contacts.c.agent_id,
+                contacts.c.state,
+            )
+            .select_from(chats.outerjoin(contacts, contacts.c.id == chats.c.contact_id))
+            .where(chats.c.id.in_(sorted(set(chat_ids))))
+            .order_by(chats.c.id)
+            .with_for_update(of=chats)
+        )
+        return {
+            r[0]: (int(r[1]), r[2], str(r[3]), r[4] if r[5] == "connected" else None) for r in rows
+        }
+
+    def messages_by_client_ids(
+        self, session: Session, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], Any]:
+        """(conversation id, client id) -> the message stored with it (a row with the
+        message's columns), for those stored."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        table = Message.__table__
+        rows = session.connection().execute(
+            select(table).where(
+                table.c.conversation_id.in_(sorted({c for c, _ in wanted})),
+                table.c.client_msg_id.in_(sorted({m for _, m in wanted})),
+            )
+        )
+        found = {}
+        for row in rows:
+            key = (row.conversation_id, row.client_msg_id or "")
+            if key in wanted:
+                found[key] = row
+        return found
+
+    def insert_messages(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """One executemany of plain rows (no ORM objects: the writer's batches are large)."""
+        session.connection().execute(insert(Message.__table__), rows)
+
+    def set_last_seqs(self, session: Session, last_seqs: dict[str, int]) -> None:
+        table = ChatSession.__table__
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("chat_id"))
+            .values(last_seq=bindparam("new_last_seq")),
+            [{"chat_id": k, "new_last_seq": v} for k, v in last_seqs.items()],
+        )
 
     def set_status(self, session: Session, chat_id: str, status: str) -> None:
         session.execute(update(ChatSession).where(ChatSession.id == chat_id).values(status=status))

@@ -10,12 +10,14 @@ event bus (`chat.*` frames, not written to the event log: one row per message is
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
@@ -39,7 +41,7 @@ from lianluo.customers.normalize import normalize_identity, search_text_for
 from lianluo.db.base import new_id, utcnow
 from lianluo.domain import chat as domain
 from lianluo.domain import routing as rt
-from lianluo.errors import Conflict, Forbidden, NotFound, Unprocessable
+from lianluo.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from lianluo.events.service import event_service
 from lianluo.models import CannedReply, ChatSession, Contact, Conversation, Customer, Identity, Role
 from lianluo.models import Message as MessageRow
@@ -47,6 +49,7 @@ from lianluo.routing.errors import engine_errors
 from lianluo.routing.repository import TIER_OF_VALUE, to_datetime
 from lianluo.runtime.router import RoutingRuntime, RoutingTxn
 
+log = logging.getLogger(__name__)
 SUPERVISORS = frozenset({Role.supervisor, Role.admin, Role.partner_admin})
 CANNED_EDITORS = frozenset({Role.supervisor, Role.admin})
 DEFAULT_DISPOSITIONS = ["resolved", "follow_up", "escalated", "no_answer_needed", "complaint"]
@@ -65,11 +68,38 @@ class ChatRef:
     queue_id: str
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """A message a socket received, for the message writer. `agent_id`: an agent's message
+    (the agent must be connected to the chat's contact when it is stored)."""
+
+    chat: ChatRef
+    sender_kind: str
+    sender_id: str | None
+    client_msg_id: str
+    body: str
+    agent_id: str | None = None
+
+
+class NotStored(AppError):
+    """The message's transaction failed: nothing was stored or acknowledged; resend it."""
+
+    status_code = 503
+    code = "not_stored"
+
+
+# what storing one message gives: (its frame, False when the client id was stored already),
+# or why it was refused
+Stored: TypeAlias = tuple[dict[str, Any], bool]
+StoreOutcome: TypeAlias = Stored | AppError
+
+
 def ref_of(chat: ChatSession) -> ChatRef:
     return ChatRef(chat.id, chat.tenant_id, chat.conversation_id, chat.customer_id, chat.queue_id)
 
 
-def message_frame(row: MessageRow) -> dict[str, Any]:
+def message_frame(row: Any) -> dict[str, Any]:
+    """A stored message as a frame (`row`: the ORM row, or a Core row of its columns)."""
     return {
         "type": "message",
         "conversation_id": row.conversation_id,
@@ -402,6 +432,119 @@ class ChatService:
             "body": body,
             "at": row["created_at"].isoformat(),
         }, True
+
+    def store_messages(
+        self, sessions: sessionmaker[Session], messages: Sequence[NewMessage]
+    ) -> list[StoreOutcome]:
+        """Store a batch in one transaction, each message as `store_message` would, in the
+        order given (a conversation's numbers follow it); one outcome per message, in order.
+        A refused message (NUL in the body, an agent no longer connected) refuses only
+        itself. Raises when the transaction fails: nothing of the batch is stored then."""
+        outcomes: list[StoreOutcome | None] = [None] * len(messages)
+        todo = []
+        for k, message in enumerate(messages):
+            if "\x00" in message.body:
+                outcomes[k] = Unprocessable("body: NUL characters are not allowed")
+            else:
+                todo.append(k)
+        if todo:
+            try:
+                with _write_gate(sessions), sessions() as session:
+                    self._store_batch(session, messages, todo, outcomes)
+                    session.commit()
+            except IntegrityError:
+                # another process stored one of these client ids meanwhile: one at a time
+                for k in todo:
+                    m = messages[k]
+                    try:
+                        outcomes[k] = self.store_message(
+                            sessions, m.chat, m.sender_kind, m.sender_id, m.client_msg_id,
+                            m.body, m.agent_id,
+                        )  # fmt: skip
+                    except AppError as exc:
+                        outcomes[k] = exc
+                    except Exception:
+                        log.exception("chat: message %s was not stored", m.client_msg_id)
+                        outcomes[k] = NotStored("the message was not stored; send it again")
+        assert all(o is not None for o in outcomes)
+        return outcomes  # type: ignore[return-value]
+
+    def _store_batch(
+        self,
+        session: Session,
+        messages: Sequence[NewMessage],
+        todo: list[int],
+        outcomes: list[StoreOutcome | None],
+    ) -> None:
+        chats = repo.lock_chats(session, (messages[k].chat.id for k in todo))
+        known = repo.messages_by_client_ids(
+            session, ((messages[k].chat.conversation_id, messages[k].client_msg_id) for k in todo)
+        )
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        frames: dict[tuple[str, str], dict[str, Any]] = {}  # stored by this batch
+        last_seqs: dict[str, int] = {}
+        left_message: dict[str, ChatRef] = {}
+        for k in todo:
+            m = messages[k]
+            chat = m.chat
+            if chat.id not in chats:
+                outcomes[k] = NotFound.of("chat", chat.id)
+                continue
+            before, contact_id, status, connected_agent = chats[chat.id]
+            if m.agent_id is not None and connected_agent != m.agent_id:
+                outcomes[k] = Forbidden("only the agent connected to this chat writes to it")
+                continue
+            key = (chat.conversation_id, m.client_msg_id)
+            if key in known:
+                outcomes[k] = (message_frame(known[key]), False)
+                continue
+            if key in frames:  # sent twice within the batch (a resend after a reconnect)
+                outcomes[k] = (frames[key], False)
+                continue
+            seq = last_seqs.get(chat.id, before) + 1
+            last_seqs[chat.id] = seq
+            row = {
+                "id": new_id(),
+                "tenant_id": chat.tenant_id,
+                "conversation_id": chat.conversation_id,
+                "contact_id": contact_id,
+                "sender_kind": m.sender_kind,
+                "sender_id": m.sender_id,
+                "body": m.body,
+                "content_type": "text/plain",
+                "client_msg_id": m.client_msg_id,
+                "seq": seq,
+                "created_at": now,
+            }
+            rows.append(row)
+            frames[key] = {
+                "type": "message",
+                "conversation_id": chat.conversation_id,
+                "seq": seq,
+                "id": row["id"],
+                "client_msg_id": m.client_msg_id,
+                "sender": m.sender_kind,
+                "body": m.body,
+                "at": now.isoformat(),
+            }
+            outcomes[k] = (frames[key], True)
+            if contact_id is None and m.sender_kind == "customer" and status == "closed":
+                left_message[chat.id] = chat
+        if not rows:
+            return
+        repo.insert_messages(session, rows)
+        repo.set_last_seqs(session, last_seqs)
+        for chat_id, chat in left_message.items():
+            repo.set_status(session, chat_id, "left_message")
+            event_service.append(
+                session,
+                chat.tenant_id,
+                "chat.message_left",
+                customer_id=chat.customer_id,
+                queue_id=chat.queue_id,
+                payload={"conversation_id": chat.conversation_id},
+            )
 
     def replay(
         self, session: Session, conversation_id: str, after_seq: int, limit: int = 500
