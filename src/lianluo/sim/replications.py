@@ -152,7 +152,7 @@ def _run_on_cluster(address: str, jobs: list[Any]) -> list[Any]:
         if connected_here:
             ray.init(address=None if address == "ray" else address, log_to_driver=False)
         try:
-            remote = ray.remote(_call)
+            remote: Any = ray.remote(_call)
             return list(ray.get([remote.remote(j) for j in jobs]))
         finally:
             if connected_here:  # a caller's own Ray session is left as it was
