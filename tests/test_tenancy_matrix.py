@@ -473,6 +473,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/kb"): Case(),
     ("GET", "/kb/review"): Case(),
+    ("GET", "/kb/synonyms"): Case(),
     ("GET", "/kb/new"): Case(),
     ("GET", "/kb/articles/{article_id}"): Case(),
     ("GET", "/kb/articles/{article_id}/edit"): Case(),
