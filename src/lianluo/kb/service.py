@@ -531,6 +531,14 @@ class ContributorService:
         return article
 
 
+def _synonyms_out(row: KbSynonyms | None) -> SynonymsOut:
+    return SynonymsOut(
+        groups=row.groups if row else [],
+        updated_at=row.updated_at if row else None,
+        builtin_groups=len(DEFAULT_GROUPS),
+    )
+
+
 class SynonymService:
     """A tenant's own synonym groups, searched beside the built-in ones: its product and plan
     names and the words its customers use for them. Staff who publish articles edit them;
@@ -545,12 +553,7 @@ class SynonymService:
 
     def get(self, session: Session, principal: Principal) -> SynonymsOut:
         principal.require(KB_READERS, "reading the knowledge base's synonyms")
-        row = session.get(KbSynonyms, principal.tenant_id)
-        return SynonymsOut(
-            groups=row.groups if row else [],
-            updated_at=row.updated_at if row else None,
-            builtin_groups=len(DEFAULT_GROUPS),
-        )
+        return _synonyms_out(session.get(KbSynonyms, principal.tenant_id))
 
     def put(self, session: Session, principal: Principal, data: SynonymsIn) -> SynonymsOut:
         _require_publisher(principal, "changing the knowledge base's synonyms")
@@ -570,9 +573,7 @@ class SynonymService:
             actor=principal,
             payload={"groups_before": before, "groups": len(data.groups)},
         )
-        return SynonymsOut(
-            groups=row.groups, updated_at=row.updated_at, builtin_groups=len(DEFAULT_GROUPS)
-        )
+        return _synonyms_out(row)
 
 
 article_service = ArticleService()

@@ -140,6 +140,20 @@ def _write_gate(sessions: sessionmaker[Session]) -> Any:
     return contextlib.nullcontext()
 
 
+def _mark_message_left(session: Session, chat: ChatRef) -> None:
+    """A customer wrote into a chat that had closed with no contact: it becomes a left
+    message (the one path and the batch writer both call this)."""
+    repo.set_status(session, chat.id, "left_message")
+    event_service.append(
+        session,
+        chat.tenant_id,
+        "chat.message_left",
+        customer_id=chat.customer_id,
+        queue_id=chat.queue_id,
+        payload={"conversation_id": chat.conversation_id},
+    )
+
+
 class ChatService:
     # ---- the widget --------------------------------------------------------------------------
 
@@ -412,15 +426,7 @@ class ChatService:
                     raise
                 return message_frame(known), False
             if contact_id is None and sender_kind == "customer" and status == "closed":
-                repo.set_status(session, chat.id, "left_message")
-                event_service.append(
-                    session,
-                    chat.tenant_id,
-                    "chat.message_left",
-                    customer_id=chat.customer_id,
-                    queue_id=chat.queue_id,
-                    payload={"conversation_id": chat.conversation_id},
-                )
+                _mark_message_left(session, chat)
             session.commit()
         return {
             "type": "message",
@@ -535,16 +541,8 @@ class ChatService:
             return
         repo.insert_messages(session, rows)
         repo.set_last_seqs(session, last_seqs)
-        for chat_id, chat in left_message.items():
-            repo.set_status(session, chat_id, "left_message")
-            event_service.append(
-                session,
-                chat.tenant_id,
-                "chat.message_left",
-                customer_id=chat.customer_id,
-                queue_id=chat.queue_id,
-                payload={"conversation_id": chat.conversation_id},
-            )
+        for chat in left_message.values():
+            _mark_message_left(session, chat)
 
     def replay(
         self, session: Session, conversation_id: str, after_seq: int, limit: int = 500
