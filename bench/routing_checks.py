@@ -51,6 +51,7 @@ def main() -> None:
     counts: Counter[str] = Counter()
     where = ["outside a tick"]
     checks = engine.is_eligible
+    meets = getattr(engine, "meets", None)
 
     def counted_is_eligible(agent, requirement):
         counts["checks " + where[0]] += 1
@@ -64,7 +65,13 @@ def main() -> None:
         counts["heap ops " + where[0]] += 1
         return heapq.heappop(heap)
 
+    def counted_meets(agent, requirement):
+        counts["checks " + where[0]] += 1
+        return meets(agent, requirement)
+
     engine.is_eligible = counted_is_eligible
+    if hasattr(engine, "meets"):
+        engine.meets = counted_meets
     engine.heapq = types.SimpleNamespace(heappush=heappush, heappop=heappop, heapify=heapq.heapify)
     for name in WRAPPED:
         method = getattr(engine.RoutingEngine, name)

@@ -47,6 +47,7 @@ from lianluo.domain.routing.rules import (
     CompiledQueue,
     Requirement,
     is_eligible,
+    meets,
     open_channels,
     selection_key,
 )
@@ -61,22 +62,48 @@ _ClassKey = tuple[str, int, Requirement]
 _HeapEntry = tuple[float, float, int, int, ContactRuntime]
 _AgentEntry = tuple[tuple[float | str, ...], int, AgentRuntime]
 _Rank = tuple[float, float, int]
-_Ranked = tuple[float, float, int, int]  # rank + class uid
+_Ranked = tuple[float, float, int, int, "_Class"]  # rank, class uid, class
+_Proposal = tuple[float, float, int, int, "_Class"]  # effective rank at now, uid, class
 
 
 class _Class:
-    __slots__ = ("key", "uid", "queue", "requirement", "lines", "rate", "heap", "size", "rank")
+    __slots__ = (
+        "key",
+        "uid",
+        "queue",
+        "requirement",
+        "skills",
+        "lines",
+        "rate",
+        "heap",
+        "size",
+        "rank",
+        "head",
+        "ranked",
+        "lists",
+    )
 
-    def __init__(self, key: _ClassKey, uid: int, queue: CompiledQueue, requirement: Requirement):
+    def __init__(
+        self,
+        key: _ClassKey,
+        uid: int,
+        queue: CompiledQueue,
+        requirement: Requirement,
+        lists: tuple[list[_Ranked], ...],
+    ):
         self.key = key
         self.uid = uid
         self.queue = queue
         self.requirement = requirement
+        self.skills = requirement.skills
         self.lines = queue.lines_by_stage[key[1]]
         self.rate = queue.config.ageing_per_s
         self.heap: list[_HeapEntry] = []
         self.size = 0
         self.rank: _Rank | None = None  # (-static, waiting_since, seq) of the head
+        self.head: ContactRuntime | None = None
+        self.ranked: _Ranked | None = None  # the class's entry in its ranked lists
+        self.lists = lists  # the ranked lists of its queues (none if sent to a named agent)
 
 
 class RoutingEngine(RouterCore):
@@ -85,7 +112,6 @@ class RoutingEngine(RouterCore):
 
     def __init__(self, queues: Iterable[QueueConfig] = ()):
         self._classes: dict[_ClassKey, _Class] = {}
-        self._by_uid: dict[int, _Class] = {}
         self._next_uid = 0
         # per (queue, channel) and ageing rate: the classes sorted by their head's rank
         self._ranked: dict[tuple[str, str], dict[float, list[_Ranked]]] = {}
@@ -103,20 +129,39 @@ class RoutingEngine(RouterCore):
         key = (contact.queue.queue_id, contact.stage, requirement)
         cls = self._classes.get(key)
         if cls is None:
-            cls = _Class(key, self._next_uid, contact.queue, requirement)
-            self._next_uid += 1
-            self._classes[key] = cls
-            self._by_uid[cls.uid] = cls
-            if requirement.target_agent is not None:
-                self._by_target.setdefault(requirement.target_agent, {})[key] = cls
-            self._fresh[key] = cls
+            cls = self._new_class(key, contact.queue, requirement)
         contact.entry += 1
         contact.cls = cls
         cls.size += 1
         rank = (-contact.static, contact.waiting_since, contact.seq)
         heapq.heappush(cls.heap, (*rank, contact.entry, contact))
         if cls.rank is None or rank < cls.rank:
+            cls.head = contact
             self._set_rank(cls, rank)
+
+    def _new_class(self, key: _ClassKey, queue: CompiledQueue, requirement: Requirement) -> _Class:
+        lists: tuple[list[_Ranked], ...] = ()
+        if requirement.target_agent is None:
+            ranked = self._ranked
+            channel = requirement.channel
+            rate = queue.config.ageing_per_s
+            found = []
+            for line in queue.lines_by_stage[key[1]]:
+                by_rate = ranked.get((line, channel))
+                if by_rate is None:
+                    ranked[(line, channel)] = by_rate = {}
+                lst = by_rate.get(rate)
+                if lst is None:
+                    by_rate[rate] = lst = []
+                found.append(lst)
+            lists = tuple(found)
+        cls = _Class(key, self._next_uid, queue, requirement, lists)
+        self._next_uid += 1
+        self._classes[key] = cls
+        if requirement.target_agent is not None:
+            self._by_target.setdefault(requirement.target_agent, {})[key] = cls
+        self._fresh[key] = cls
+        return cls
 
     def _leave(self, contact: ContactRuntime) -> None:
         cls = contact.cls
@@ -126,39 +171,29 @@ class RoutingEngine(RouterCore):
         cls.size -= 1
         if cls.size == 0:
             self._drop_class(cls)
-        elif cls.rank is not None and cls.rank[2] == contact.seq:
+        elif cls.head is contact:
             head = self._head(cls)
             assert head is not None
+            cls.head = head
             self._set_rank(cls, (-head.static, head.waiting_since, head.seq))
 
     def _set_rank(self, cls: _Class, rank: _Rank | None) -> None:
         """Move the class to its new place in the ranked lists of its queues."""
-        if cls.requirement.target_agent is not None:
-            cls.rank = rank
-            return
-        channel = cls.requirement.channel
-        old = cls.rank
+        old = cls.ranked
         cls.rank = rank
-        ranked = self._ranked
-        for line in cls.lines:
-            by_rate = ranked.get((line, channel))
-            if by_rate is None:
-                ranked[(line, channel)] = by_rate = {}
-            lst = by_rate.get(cls.rate)
-            if lst is None:
-                by_rate[cls.rate] = lst = []
+        new = None if rank is None else (rank[0], rank[1], rank[2], cls.uid, cls)
+        cls.ranked = new
+        for lst in cls.lists:
             if old is not None:
-                entry = (*old, cls.uid)
-                i = bisect.bisect_left(lst, entry)
-                del lst[i]
-            if rank is not None:
-                bisect.insort(lst, (*rank, cls.uid))
+                del lst[bisect.bisect_left(lst, old)]
+            if new is not None:
+                bisect.insort(lst, new)
 
     def _drop_class(self, cls: _Class) -> None:
         key = cls.key
         self._set_rank(cls, None)
+        cls.head = None
         del self._classes[key]
-        del self._by_uid[cls.uid]
         self._fresh.pop(key, None)
         target = cls.requirement.target_agent
         if target is not None:
@@ -182,11 +217,10 @@ class RoutingEngine(RouterCore):
         # versions are unique across agents, so heap entries never tie on (key, version) and
         # the agent objects behind them are never compared (a re-added agent has the same key)
         self._versions += 1
-        agent.version = self._versions
-        channels = open_channels(agent)
+        version = agent.version = self._versions
+        channels = agent.open = open_channels(agent)
         if not channels:
             return
-        version = agent.version
         queues = self._queues
         ready = self._ready
         for line in agent.queues:
@@ -213,6 +247,7 @@ class RoutingEngine(RouterCore):
     def _agent_removed(self, agent: AgentRuntime) -> None:
         self._versions += 1
         agent.version = self._versions
+        agent.open = ()
         self._changed.pop(agent.agent_id, None)
         self._count_lines(agent.queues, -1)
 
@@ -281,20 +316,24 @@ class RoutingEngine(RouterCore):
             if agent is not None and is_eligible(agent, requirement):
                 return agent, cls.queue.queue_id
             return None
-        queues = self._queues
         for line in cls.lines:
             if restricted:
                 candidates = changed_by_line.get(line)
                 if not candidates:
                     continue
                 if len(candidates) <= RESTRICTED_SEARCH_LIMIT:
-                    queue = queues[line]
                     best = None
-                    best_key: tuple[float | str, ...] = ()
+                    best_key: tuple[float | str, ...] | None = None
                     for agent in candidates:
                         if is_eligible(agent, requirement):
+                            if best is None:
+                                best = agent  # its key is only needed against a second one
+                                continue
+                            queue = self._queues[line]
+                            if best_key is None:
+                                best_key = selection_key(queue, best)
                             key = selection_key(queue, agent)
-                            if best is None or key < best_key:
+                            if key < best_key:
                                 best, best_key = agent, key
                     if best is not None:
                         return best, line
@@ -308,7 +347,7 @@ class RoutingEngine(RouterCore):
         self,
         agent: AgentRuntime,
         now: float,
-        order: list[tuple[float, float, int, int]],
+        order: list[_Proposal],
         nominators: dict[int, dict[str, AgentRuntime]],
     ) -> None:
         """Put forward, for each of the agent's queues, channels and ageing rates, the
@@ -317,13 +356,15 @@ class RoutingEngine(RouterCore):
         The next class the greedy order serves is always among these: it has an eligible
         agent, which changed since the last tick, and no higher class of the same list is
         eligible for that agent."""
-        if agent.agent_id not in self._agents:
+        channels = agent.open
+        if not channels or agent.agent_id not in self._agents:
             return
-        channels = open_channels(agent)
-        if not channels:
-            return
-        by_uid = self._by_uid
+        # The agent has room on every channel of `channels` (the state and load half of
+        # `is_eligible`), so a class of a (queue, channel) list only needs `meets`; a skill
+        # level the agent lacks, the usual reason to pass a class over, is checked inline.
         ranked = self._ranked
+        skill_of = agent.skills.get
+        agent_id = agent.agent_id
         for line in agent.queues:
             for channel in channels:
                 by_rate = ranked.get((line, channel))
@@ -331,11 +372,20 @@ class RoutingEngine(RouterCore):
                     continue
                 for lst in by_rate.values():
                     for entry in lst:
-                        cls = by_uid[entry[3]]
-                        if is_eligible(agent, cls.requirement):
-                            self._propose(cls, agent, now, order, nominators)
-                            break
-        targeted = self._by_target.get(agent.agent_id)
+                        cls = entry[4]
+                        for skill, level in cls.skills:
+                            if skill_of(skill, 0) < level:
+                                break
+                        else:
+                            if meets(agent, cls.requirement):
+                                nominators.setdefault(entry[3], {})[agent_id] = agent
+                                # effective priority at now = -rank[0] + rate * now
+                                heapq.heappush(
+                                    order,
+                                    (entry[0] - cls.rate * now, entry[1], entry[2], entry[3], cls),
+                                )
+                                break
+        targeted = self._by_target.get(agent_id)
         if targeted:
             for cls in list(targeted.values()):
                 if is_eligible(agent, cls.requirement):
@@ -346,7 +396,7 @@ class RoutingEngine(RouterCore):
         cls: _Class,
         agent: AgentRuntime | None,
         now: float,
-        order: list[tuple[float, float, int, int]],
+        order: list[_Proposal],
         nominators: dict[int, dict[str, AgentRuntime]],
     ) -> None:
         if agent is not None:
@@ -355,7 +405,7 @@ class RoutingEngine(RouterCore):
         if rank is None:
             return
         # effective priority at now = static + rate * now = -rank[0] + rate * now
-        heapq.heappush(order, (rank[0] - cls.rate * now, rank[1], rank[2], cls.uid))
+        heapq.heappush(order, (rank[0] - cls.rate * now, rank[1], rank[2], cls.uid, cls))
 
     def _match(self, now: float) -> list[Command]:
         changed = self._changed
@@ -364,38 +414,41 @@ class RoutingEngine(RouterCore):
             return []
         self._changed = {}
         self._fresh = {}
-        full_search = {cls.uid for cls in fresh.values()}
-        order: list[tuple[float, float, int, int]] = []
+        order: list[_Proposal] = []
         nominators: dict[int, dict[str, AgentRuntime]] = {}
-        for cls in fresh.values():
-            self._propose(cls, None, now, order, nominators)
+        full_search: set[int] | tuple[()] = ()
+        if fresh:
+            full_search = {cls.uid for cls in fresh.values()}
+            for cls in fresh.values():
+                self._propose(cls, None, now, order, nominators)
         changed_by_line: dict[str, list[AgentRuntime]] = {}
-        live = [a for a in changed.values() if a.agent_id in self._agents and open_channels(a)]
-        for agent in live:
+        agents = self._agents
+        for agent in changed.values():
+            if not agent.open or agent.agent_id not in agents:
+                continue
             for line in agent.queues:
                 lst = changed_by_line.get(line)
                 if lst is None:
-                    changed_by_line[line] = lst = []
-                lst.append(agent)
+                    changed_by_line[line] = [agent]
+                else:
+                    lst.append(agent)
             self._nominate(agent, now, order, nominators)
         commands: list[Command] = []
-        by_uid = self._by_uid
         while order:
-            _p, _w, seq, uid = heapq.heappop(order)
-            current = by_uid.get(uid)
-            if current is None or current.rank is None or current.rank[2] != seq:
-                continue  # stale: the class's head changed since it was put forward
-            cls = current
-            head = self._head(cls)
-            assert head is not None
+            _p, _w, seq, uid, cls = heapq.heappop(order)
+            rank = cls.rank
+            if rank is None or rank[2] != seq:
+                continue  # stale: the class's head changed (or it emptied) since put forward
             found = self._find_agent(cls, uid not in full_search, changed_by_line)
             if found is None:
                 continue  # blocked: no eligible agent until one changes
             agent, line = found
+            head = cls.head
+            assert head is not None
             commands.append(self._assign(head, agent, line, now))
             affected = nominators.pop(uid, {})
             affected[agent.agent_id] = agent
-            if uid in by_uid:
+            if cls.rank is not None:
                 self._propose(cls, None, now, order, nominators)
             for other in affected.values():
                 self._nominate(other, now, order, nominators)

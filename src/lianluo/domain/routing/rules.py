@@ -230,6 +230,7 @@ class AgentRuntime:
         "ready_since",
         "version",
         "profile",
+        "open",
     )
 
     def __init__(self, profile: AgentProfile, state: AgentState, reason: str | None, now: float):
@@ -238,6 +239,8 @@ class AgentRuntime:
         self.reason = reason
         self.ready_since = now
         self.version = 0
+        # the channels `open_channels` gave when the indexed engine last re-indexed the agent
+        self.open: tuple[str, ...] = ()
         self.load: dict[str, int] = {}
         self.used_units = 0
         self.total_load = 0
@@ -284,11 +287,11 @@ def can_take(agent: AgentRuntime, channel: str) -> bool:
     return True
 
 
-def open_channels(agent: AgentRuntime) -> list[str]:
+def open_channels(agent: AgentRuntime) -> tuple[str, ...]:
     """Channels the agent could take a contact on now (empty unless AVAILABLE)."""
     if agent.state is not _AVAILABLE:
-        return []
-    return [channel for channel in agent.capacity if can_take(agent, channel)]
+        return ()
+    return tuple([channel for channel in agent.capacity if can_take(agent, channel)])
 
 
 def add_load(agent: AgentRuntime, channel: str, delta: int) -> None:
@@ -389,6 +392,13 @@ def is_eligible(agent: AgentRuntime, requirement: Requirement) -> bool:
             return False
     elif mixing is _EXCLUSIVE and agent.total_load != current:
         return False
+    return meets(agent, requirement)
+
+
+def meets(agent: AgentRuntime, requirement: Requirement) -> bool:
+    """The part of `is_eligible` that does not change with the agent's state and load: not
+    excluded, every required skill at or above its level, the attribute expressions hold
+    (a requirement sent to a named agent is not checked here)."""
     if requirement.excluded_agents and agent.agent_id in requirement.excluded_agents:
         return False
     skills = agent.skills
