@@ -173,6 +173,7 @@ class RouterCore:
         self._contacts: dict[str, ContactRuntime] = {}
         self._timers: list[_Timer] = []
         self._lanes: dict[tuple[int, float], deque[_Timer]] = {}
+        self._due = math.inf  # no pending timer is due before this (a lower bound)
         self._requirements: dict[_RequirementKey, Requirement] = {}
         queues = list(queues)
         if queues:
@@ -397,6 +398,8 @@ class RouterCore:
     # ---- timers ------------------------------------------------------------------------
     def _push_timer(self, timer: _Timer, delay: float | None = None) -> None:
         """Schedule `timer`; `delay` (its due time minus now) names its FIFO lane."""
+        if timer[0] < self._due:
+            self._due = timer[0]
         if delay is not None:
             lane_key = (timer[1], delay)
             lane = self._lanes.get(lane_key)
@@ -437,7 +440,8 @@ class RouterCore:
         contact.waiting_since = waiting_since
         contact.seq = self._seq
         self._seq += 1
-        contact.skills_key = tuple(sorted(contact.own_skills.items()))
+        own_skills = contact.own_skills
+        contact.skills_key = tuple(sorted(own_skills.items())) if own_skills else ()
         contact.stage = 0
         contact.visit += 1
         contact.rate = contact.queue.config.ageing_per_s
@@ -474,11 +478,14 @@ class RouterCore:
         contact.contact_id = request.contact_id
         contact.queue = queue
         contact.channel = request.channel
-        contact.own_skills = validate_skill_levels(
-            request.skills, f"contact {request.contact_id!r}"
+        skills = request.skills
+        contact.own_skills = (
+            validate_skill_levels(skills, f"contact {request.contact_id!r}") if skills else {}
         )
-        contact.attributes = dict(request.attributes)
-        contact.frozen_attributes = {name: freeze(v) for name, v in contact.attributes.items()}
+        attributes = contact.attributes = dict(request.attributes)
+        contact.frozen_attributes = (
+            {name: freeze(v) for name, v in attributes.items()} if attributes else {}
+        )
         contact.tier = request.tier
         contact.priority = float(request.priority)
         contact.context = dict(request.context)
@@ -723,7 +730,8 @@ class RouterCore:
         contact = self._timer_valid(timer)
         if contact is None:
             return
-        due, kind, _seq, _cid, _token, step = timer
+        due = timer[0]
+        kind = timer[1]
         if kind == _EXPIRY:
             commands.append(OfferExpired(contact.contact_id, contact.agent_id or "", due))
             self._return_offer(
@@ -735,6 +743,7 @@ class RouterCore:
             contact.excluded = frozenset()
             self._start_visit(contact, due)
         else:
+            step = timer[5]
             queue = contact.queue
             waiting = contact.state is _WAITING
             if waiting:
@@ -755,12 +764,17 @@ class RouterCore:
         order) and then make every assignment the rules allow; return the commands."""
         self._advance(now)
         commands: list[Command] = []
-        while True:
-            timer, lane = self._next_timer()
-            if timer is None or timer[0] > now:
-                break
-            self._fire(self._pop_timer(lane), commands)
-        commands.extend(self._match(now))
+        if self._due <= now:
+            while True:
+                timer, lane = self._next_timer()
+                if timer is None or timer[0] > now:
+                    self._due = math.inf if timer is None else timer[0]
+                    break
+                self._fire(self._pop_timer(lane), commands)
+        matched = self._match(now)
+        if not commands:
+            return matched
+        commands.extend(matched)
         return commands
 
     def next_wakeup(self, now: float | None = None) -> float | None:

@@ -81,6 +81,7 @@ class _Class:
         "head",
         "ranked",
         "lists",
+        "moves",
     )
 
     def __init__(
@@ -104,6 +105,7 @@ class _Class:
         self.head: ContactRuntime | None = None
         self.ranked: _Ranked | None = None  # the class's entry in its ranked lists
         self.lists = lists  # the ranked lists of its queues (none if sent to a named agent)
+        self.moves = 0  # times it changed places with another class in a ranked list
 
 
 class RoutingEngine(RouterCore):
@@ -184,8 +186,17 @@ class RoutingEngine(RouterCore):
         new = None if rank is None else (rank[0], rank[1], rank[2], cls.uid, cls)
         cls.ranked = new
         for lst in cls.lists:
-            if old is not None:
-                del lst[bisect.bisect_left(lst, old)]
+            if old is None:
+                if new is not None:
+                    bisect.insort(lst, new)
+                continue
+            i = bisect.bisect_left(lst, old)
+            if new is not None and (i == 0 or lst[i - 1] < new):
+                if i + 1 == len(lst) or new < lst[i + 1]:
+                    lst[i] = new  # between the same neighbours: no shift of the list
+                    continue
+            cls.moves += 1
+            del lst[i]
             if new is not None:
                 bisect.insort(lst, new)
 
@@ -445,11 +456,21 @@ class RoutingEngine(RouterCore):
             agent, line = found
             head = cls.head
             assert head is not None
+            moves = cls.moves
             commands.append(self._assign(head, agent, line, now))
-            affected = nominators.pop(uid, {})
-            affected[agent.agent_id] = agent
             if cls.rank is not None:
                 self._propose(cls, None, now, order, nominators)
+            if cls.rank is not None and cls.moves == moves:
+                # the class kept its place in every list: for the other agents that put it
+                # forward it is still the first class they can take; only the assigned agent
+                # changed
+                kept = nominators.get(uid)
+                if kept is not None:
+                    kept.pop(agent.agent_id, None)
+                self._nominate(agent, now, order, nominators)
+                continue
+            affected = nominators.pop(uid, {})
+            affected[agent.agent_id] = agent
             for other in affected.values():
                 self._nominate(other, now, order, nominators)
         return commands

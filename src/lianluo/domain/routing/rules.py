@@ -331,6 +331,22 @@ class Requirement:
     excluded_agents: frozenset[str]
     target_agent: str | None
     values: Mapping[str, object] = field(compare=False, hash=False)
+    # computed once: a requirement is hashed on every step of a contact through the classes
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        key = (
+            self.channel,
+            self.skills,
+            self.expressions,
+            self.frozen_values,
+            self.excluded_agents,
+            self.target_agent,
+        )
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 def effective_skills(
