@@ -69,7 +69,7 @@ _RELAX = 2
 _Timer = tuple[float, int, int, str, int, int]  # due, kind, seq, contact_id, token, step
 
 # Timers that are pushed in time order (offer deadlines = now + a queue's timeout; relaxation
-# steps of new arrivals = now + a step's delay) go to FIFO lanes, one per (kind, delay): O(1)
+# steps = start of wait + a step's delay) go to FIFO lanes, one per (kind, delay): O(1)
 # in and out, and no walk down a heap of 100,000 scattered tuples (which is memory-bound and
 # was the largest single cost of a tick). Out-of-order timers go to the heap. At most this
 # many lanes; beyond, timers go to the heap.
@@ -432,8 +432,10 @@ class RouterCore:
             delay = times[contact.stage]
             due = contact.waiting_since + delay
             timer = (due, _RELAX, contact.seq, contact.contact_id, contact.visit, contact.stage)
-            # a new arrival's steps come due in arrival order: a lane per step delay
-            self._push_timer(timer, delay if contact.waiting_since == self._now else None)
+            # steps of one delay come due in the order contacts started waiting, which is
+            # mostly the order they are scheduled in: a lane per step delay (the lane takes
+            # only timers in order; the others go to the heap)
+            self._push_timer(timer, delay)
 
     def _start_visit(self, contact: ContactRuntime, waiting_since: float) -> None:
         """(Re-)enter the line: a new wait starts at `waiting_since`."""

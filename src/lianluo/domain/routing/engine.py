@@ -16,16 +16,23 @@ How it avoids rescanning (the decisions are those of `ScanRouter`, see `scan.py`
 - Classes are also kept per (queue, channel, ageing rate) in a list sorted by their head's
   rank. A changed agent puts forward, per list, only the first class it is eligible for: the
   next class the greedy order serves is always among those (it has an eligible agent, and
-  nothing ranked above it in its list is eligible for that agent). After each assignment the
-  agents concerned put forward again. Classes that were empty at the last tick (new
-  arrivals, relaxed or returned contacts in a new class) search the agent heaps.
+  nothing ranked above it in its list is eligible for that agent). The agent has room on the
+  list's channel, so on the way down only the state-free half of eligibility (`meets`) is
+  asked, and a class whose skill levels the agent lacks (the usual reason) is passed over by
+  an inline test. After each assignment the assigned agent puts forward again; so do the
+  agents that had put the assigned class forward, unless its new head left it between the
+  same neighbours in every list (then it is still their first eligible class). Classes that
+  were empty at the last tick (new arrivals, relaxed or returned contacts in a new class)
+  search the agent heaps.
+- Each agent's open channels are computed when it is re-indexed (every change of state,
+  load or profile passes through `_agent_reindex`) and kept on it (`AgentRuntime.open`).
 - The tick serves the classes put forward in global priority order of their heads
   (effective priority at `now`, then start of wait, then sequence), as the scan does.
 
-Cost: a decision costs a few heap operations plus the eligibility checks of the classes a
-freed agent passes over before the first it can take; it grows with the variety of
-requirements (skill-level combinations, expression values) rather than with the number of
-waiting contacts or agents.
+Cost: a decision costs a few heap operations plus a skill test for each class a freed agent
+passes over before the first it can take; it grows with the variety of requirements
+(skill-level combinations, expression values) rather than with the number of waiting
+contacts or agents.
 """
 
 from __future__ import annotations
