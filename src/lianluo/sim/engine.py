@@ -37,6 +37,7 @@ _BLOCK = 4096  # random draws are taken in blocks; one scalar draw costs more th
 
 
 Draw = Callable[[], float]
+_Event = tuple[float, int, int, int, int]  # time, kind, sequence number, a, b
 
 
 def _stream(draw: Callable[[int], FloatArray]) -> Draw:
@@ -180,7 +181,10 @@ class _Simulation:
         self.busy_ends: list[float] = []
         self.idle_starts: list[float] = []
         self.idle_ends: list[float] = []
-        self.heap: list[tuple[float, int, int, int, int]] = []
+        self.heap: list[_Event] = []
+        # Patience deadlines of contacts born at this instant, with their sequence numbers:
+        # the run loop puts them on the calendar after the tick unless answered by it.
+        self.patience_due: list[_Event] = []
         self.seq = 0
         self.events = 0
         self.pending_wakeup = math.inf
@@ -307,8 +311,9 @@ class _Simulation:
             self.router.enqueue(cid, self.q_name[qi], now, vip=vip, priority=0.0)
             stream = self.patience_streams[qi]
             if stream is not None:
+                # On the calendar after this instant's tick, and only if still waiting then.
                 self.seq += 1
-                heapq.heappush(self.heap, (now + stream(), _ABANDON, self.seq, cid, 0))
+                self.patience_due.append((now + stream(), _ABANDON, self.seq, cid, 0))
         else:
             self.n_work[need] += 1
             self.router.enqueue(cid, self.q_name[qi], now, vip=vip, priority=-1.0)
@@ -376,11 +381,24 @@ class _Simulation:
         q_tickets = self.q_tickets
         a_busy_with = self.a_busy_with
         a_scheduled = self.a_scheduled
+        c_answered = self.c_answered
+        patience_due = self.patience_due
+        push = heapq.heappush
+        has_timers = router.has_timers
+        # Patience deadlines of contacts answered in the tick of their birth are never put
+        # on the calendar; `events` still counts them as the events they were (no-ops: the
+        # contact was answered), those due by `stop_at`, and the first one after it if the
+        # loop would have stopped there.
+        answered_patience = 0
+        answered_patience_late = False
         events = 0
         while True:
             ta = arrival_t_list[next_arrival] if next_arrival < n_arrivals else inf
             th = heap[0][0] if heap else inf
             if ta == inf and th == inf:
+                # the calendar ran dry: an answered contact's deadline after stop_at would
+                # have been the event that stopped the loop
+                events += answered_patience_late
                 break
             events += 1
             if ta <= th:
@@ -415,11 +433,21 @@ class _Simulation:
                     self.pending_wakeup = inf
             for cid, agent in router.dispatch(now):
                 start_service(cid, agent, now)
-            wake = router.next_wakeup(now)
-            if wake is not None and now < wake < self.pending_wakeup:
-                self.pending_wakeup = wake
-                self.push(wake, _WAKEUP)
-        self.events = events
+            if patience_due:
+                for event in patience_due:
+                    if c_answered[event[3]] != c_answered[event[3]]:  # NaN: still waiting
+                        push(heap, event)
+                    elif event[0] <= stop_at:
+                        answered_patience += 1
+                    else:
+                        answered_patience_late = True
+                patience_due.clear()
+            if has_timers:
+                wake = router.next_wakeup(now)
+                if wake is not None and now < wake < self.pending_wakeup:
+                    self.pending_wakeup = wake
+                    self.push(wake, _WAKEUP)
+        self.events = events + answered_patience
 
     def start_service(self, cid: int, agent: int, now: float) -> None:
         since = self.a_idle_since[agent]

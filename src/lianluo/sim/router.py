@@ -81,6 +81,11 @@ class SimRouter(Protocol):
 
     def next_wakeup(self, now: float) -> float | None: ...
 
+    @property
+    def has_timers(self) -> bool:
+        """False: `next_wakeup` always answers None, so the event loop need not ask."""
+        ...
+
 
 _NO_ASSIGNMENTS: list[Assignment] = []  # returned, never mutated: `dispatch` with nothing to do
 
@@ -174,6 +179,10 @@ class EngineRouter:
         self._free_agents = 0
         self._waiting = 0
         self._has_timers = not shortcuts or any(c.relaxation for c in configs)
+
+    @property
+    def has_timers(self) -> bool:
+        return self._has_timers
 
     def add_agent(self, agent: int, skills: Mapping[str, int], now: float) -> None:
         agent_id = f"a{agent}"
