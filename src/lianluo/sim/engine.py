@@ -12,6 +12,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,9 @@ class _Simulation:
             for q in self.queues
         ]
         self.exp = _stream(lambda n: self.rng_choice.exponential(1.0, n))
-        # Per contact columns (python lists: contacts are appended as the day unfolds).
+        # Per contact columns: python lists (cheap to index one element), grown a block at a
+        # time with every column at its default, so a new contact writes only what differs.
+        self.n_contacts_made = 0
         self.c_queue: list[int] = []
         self.c_kind: list[int] = []
         self.c_offered: list[float] = []
@@ -164,7 +167,8 @@ class _Simulation:
         # (common random numbers between scenarios).
         self.c_talk_draw: list[float] = []
         self.c_acw_draw: list[float] = []
-        # Needs (tickets): index = need id.
+        # Needs (tickets): index = need id; grown like the contact columns.
+        self.n_needs_made = 0
         self.n_queue: list[int] = []
         self.n_opened: list[float] = []
         self.n_resolved: list[float] = []
@@ -173,6 +177,37 @@ class _Simulation:
         self.n_escalated: list[bool] = []
         self.n_ticket: list[bool] = []
         self.n_answered: list[bool] = []
+        nan = math.nan
+        self.contact_columns: list[tuple[list[Any], object]] = [
+            (self.c_queue, 0),
+            (self.c_kind, KIND_CALL),
+            (self.c_offered, nan),
+            (self.c_answered, nan),
+            (self.c_abandoned, nan),
+            (self.c_ended, nan),
+            (self.c_talk, 0.0),
+            (self.c_acw, 0.0),
+            (self.c_transferred, False),
+            (self.c_e2e, False),
+            (self.c_need, 0),
+            (self.c_customer, 0),
+            (self.c_vip, False),
+            (self.c_complaint, False),
+            (self.c_callback, False),
+            (self.c_first, False),
+            (self.c_talk_draw, 0.0),
+            (self.c_acw_draw, 0.0),
+        ]
+        self.need_columns: list[tuple[list[Any], object]] = [
+            (self.n_queue, 0),
+            (self.n_opened, nan),
+            (self.n_resolved, nan),
+            (self.n_contacts, 0),
+            (self.n_work, 0),
+            (self.n_escalated, False),
+            (self.n_ticket, False),
+            (self.n_answered, False),
+        ]
         # Agents.
         self.a_busy_with: list[int] = []
         self.a_scheduled: list[bool] = []
@@ -268,43 +303,41 @@ class _Simulation:
     # -- contacts ---------------------------------------------------------------------------------
 
     def new_need(self, qi: int, now: float, ticket: bool) -> int:
-        self.n_queue.append(qi)
-        self.n_opened.append(now)
-        self.n_resolved.append(math.nan)
-        self.n_contacts.append(0)
-        self.n_work.append(0)
-        self.n_escalated.append(False)
-        self.n_ticket.append(ticket)
-        self.n_answered.append(False)
-        return len(self.n_queue) - 1
+        need = self.n_needs_made
+        if need == len(self.n_queue):
+            _grow(self.need_columns)
+        self.n_needs_made = need + 1
+        self.n_queue[need] = qi
+        self.n_opened[need] = now
+        if ticket:
+            self.n_ticket[need] = True
+        return need
 
     def new_contact(
         self, qi: int, now: float, need: int, customer: int, vip: bool, kind: int = KIND_CALL
     ) -> int:
         call = kind == KIND_CALL
-        cid = len(self.c_queue)
-        self.c_queue.append(qi)
-        self.c_kind.append(kind)
-        self.c_offered.append(now)
-        self.c_answered.append(math.nan)
-        self.c_abandoned.append(math.nan)
-        self.c_ended.append(math.nan)
-        self.c_talk.append(0.0)
-        self.c_acw.append(0.0)
-        self.c_transferred.append(False)
-        self.c_e2e.append(False)
-        self.c_need.append(need)
-        self.c_customer.append(customer)
-        self.c_vip.append(vip)
-        self.c_complaint.append(call and self.q_tickets[qi])
-        self.c_callback.append(False)
-        self.c_first.append(False)
-        # (a call's work comes from its queue's handle time: draw_talk's first case)
-        self.c_talk_draw.append(
-            self.handle_streams[qi]() if call else self.draw_talk(qi, need, kind)
-        )
-        acw_stream = self.acw_streams[qi]
-        self.c_acw_draw.append(acw_stream() if acw_stream is not None and call else 0.0)
+        cid = self.n_contacts_made
+        if cid == len(self.c_queue):
+            _grow(self.contact_columns)
+        self.n_contacts_made = cid + 1
+        self.c_queue[cid] = qi
+        self.c_offered[cid] = now
+        self.c_need[cid] = need
+        self.c_customer[cid] = customer
+        if vip:
+            self.c_vip[cid] = True
+        if call:
+            if self.q_tickets[qi]:
+                self.c_complaint[cid] = True
+            # (a call's work comes from its queue's handle time: draw_talk's first case)
+            self.c_talk_draw[cid] = self.handle_streams[qi]()
+            acw_stream = self.acw_streams[qi]
+            if acw_stream is not None:
+                self.c_acw_draw[cid] = acw_stream()
+        else:
+            self.c_kind[cid] = kind
+            self.c_talk_draw[cid] = self.draw_talk(qi, need, kind)
         if call:
             self.n_contacts[need] += 1
             # Customers on the line go before offline ticket work of the same queue.
@@ -588,6 +621,12 @@ class _Simulation:
     # -- results ----------------------------------------------------------------------------------
 
     def result(self, replication: int) -> SimResult:
+        for columns, made in (
+            (self.contact_columns, self.n_contacts_made),
+            (self.need_columns, self.n_needs_made),
+        ):
+            for column, _ in columns:
+                del column[made:]  # the unused rest of the last block
         start = self.sc.start_epoch_s
         kind = np.array(self.c_kind, dtype=np.int64)
         calls = kind == KIND_CALL
@@ -661,6 +700,14 @@ class _Simulation:
             events=self.events,
             work_items=int((~calls).sum()),
         )
+
+
+_COLUMN_BLOCK = 16_384  # contacts or needs a column grows by at once
+
+
+def _grow(columns: list[tuple[list[Any], object]]) -> None:
+    for column, default in columns:
+        column.extend([default] * _COLUMN_BLOCK)
 
 
 def f_all(values: list[float]) -> FloatArray:
