@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lianluo.domain.kpi import OutcomeColumns
 from lianluo.sim.distributions import FloatArray, arrival_times, sample
@@ -212,8 +213,6 @@ class _Simulation:
         self.a_busy_with: list[int] = []
         self.a_scheduled: list[bool] = []
         self.a_idle_since: list[float] = []
-        self.busy_starts: list[float] = []
-        self.busy_ends: list[float] = []
         self.idle_starts: list[float] = []
         self.idle_ends: list[float] = []
         self.heap: list[_Event] = []
@@ -501,8 +500,6 @@ class _Simulation:
         self.c_talk[cid] = talk
         self.c_acw[cid] = acw
         end = now + talk + acw
-        self.busy_starts.append(now)
-        self.busy_ends.append(end)
         self.seq += 1
         heapq.heappush(self.heap, (end, _END, self.seq, agent, cid))
 
@@ -628,54 +625,65 @@ class _Simulation:
             for column, _ in columns:
                 del column[made:]  # the unused rest of the last block
         start = self.sc.start_epoch_s
-        kind = np.array(self.c_kind, dtype=np.int64)
+        made = self.n_contacts_made
+        kind = _column(self.c_kind, np.int64, made)
         calls = kind == KIND_CALL
+        all_calls = bool(calls.all())  # then no column needs the calls picked out
         qnames = np.array([q.name for q in self.queues], dtype=object)
         channels = np.array([q.channel for q in self.queues], dtype=object)
-        qi = np.array(self.c_queue, dtype=np.int64)
-        need = np.array(self.c_need, dtype=np.int64)
-        resolved = np.array(self.n_resolved, dtype=np.float64)
-        ticket_need = np.array(self.n_ticket, dtype=np.bool_)
-        complaint = np.array(self.c_complaint, dtype=np.bool_)
-        customer = np.array(self.c_customer, dtype=np.int64)
+        qi = _column(self.c_queue, np.int64, made)
+        need = _column(self.c_need, np.int64, made)
+        resolved = _column(self.n_resolved, np.float64, self.n_needs_made)
+        ticket_need = _column(self.n_ticket, np.bool_, self.n_needs_made)
 
-        def f(values: list[float]) -> FloatArray:
-            return np.array(values, dtype=np.float64)[calls]
+        def f(values: list[Any], dtype: type = np.float64) -> npt.NDArray[Any]:
+            column = _column(values, dtype, made)
+            return column if all_calls else column[calls]
 
         n = int(calls.sum())
-        call_q = qi[calls]
-        answered = f(self.c_answered)
-        categories = qnames[call_q].copy()
-        categories[~complaint[calls]] = None
+        call_q = qi if all_calls else qi[calls]
+        call_need = need if all_calls else need[calls]
+        answered_all = _column(self.c_answered, np.float64, made)
+        answered = answered_all if all_calls else answered_all[calls]
+        talk = f(self.c_talk)
+        acw = f(self.c_acw)
+        categories = qnames[call_q]  # fancy indexing: a new array
+        categories[~f(self.c_complaint, np.bool_)] = None
         outcomes = OutcomeColumns(
             offered_at=f(self.c_offered) + start,
             answered_at=answered + start,
             abandoned_at=f(self.c_abandoned) + start,
             ended_at=f(self.c_ended) + start,
-            talk_s=f(self.c_talk),
+            talk_s=talk,
             hold_s=np.zeros(n),
-            acw_s=f(self.c_acw),
+            acw_s=acw,
             queue=qnames[call_q],
             channel=channels[call_q],
-            tier=np.where(np.array(self.c_vip, dtype=bool)[calls], "vip", "standard").astype(
-                object
+            tier=np.where(f(self.c_vip, np.bool_), "vip", "standard").astype(object),
+            customer_id=np.array(
+                [f"u{v}" for v in f(self.c_customer, np.int64).tolist()], dtype=object
             ),
-            customer_id=np.array([f"u{v}" for v in customer[calls]], dtype=object),
-            need_id=np.array([f"n{v}" for v in need[calls]], dtype=object),
+            need_id=np.array([f"n{v}" for v in call_need.tolist()], dtype=object),
             complaint_category=categories,
-            need_resolved_at=resolved[need[calls]] + start,
-            transferred=np.array(self.c_transferred, dtype=np.bool_)[calls],
-            handled_end_to_end_by_first_agent=np.array(self.c_e2e, dtype=np.bool_)[calls]
-            & ~np.isnan(answered),
+            need_resolved_at=resolved[call_need] + start,
+            transferred=f(self.c_transferred, np.bool_),
+            handled_end_to_end_by_first_agent=f(self.c_e2e, np.bool_) & ~np.isnan(answered),
         )
         interval_s, intervals = self.sc.interval_s, self.sc.intervals
         # Agents still idle at the end of the run are idle until they log off at the horizon.
         for agent in range(self.n_agents):
             self.end_idle(agent, self.horizon_s)
+        # An agent is busy from answering a contact (or work item) to the end of its
+        # after-contact work, even where the run stops first.
+        served = ~np.isnan(answered_all)
+        busy_starts = answered_all[served]
+        busy_ends = (
+            busy_starts
+            + _column(self.c_talk, np.float64, made)[served]
+            + _column(self.c_acw, np.float64, made)[served]
+        )
         agent_time = AgentTime(
-            handling_s=_segment_time_per_interval(
-                f_all(self.busy_starts), f_all(self.busy_ends), interval_s, intervals
-            ),
+            handling_s=_segment_time_per_interval(busy_starts, busy_ends, interval_s, intervals),
             available_s=_segment_time_per_interval(
                 f_all(self.idle_starts), f_all(self.idle_ends), interval_s, intervals
             ),
@@ -708,6 +716,11 @@ _COLUMN_BLOCK = 16_384  # contacts or needs a column grows by at once
 def _grow(columns: list[tuple[list[Any], object]]) -> None:
     for column, default in columns:
         column.extend([default] * _COLUMN_BLOCK)
+
+
+def _column(values: list[Any], dtype: type, count: int) -> npt.NDArray[Any]:
+    """A list column as an array (fromiter: a quarter faster than np.array for long lists)."""
+    return np.fromiter(values, dtype=dtype, count=count)
 
 
 def f_all(values: list[float]) -> FloatArray:
