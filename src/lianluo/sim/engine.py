@@ -120,6 +120,8 @@ class _Simulation:
         self.qindex = {q.name: i for i, q in enumerate(self.queues)}
         self.q_name = [q.name for q in self.queues]
         self.q_tickets = [q.tickets is not None for q in self.queues]
+        self.q_ticket_rules = [q.tickets for q in self.queues]
+        self.q_transfer = [q.transfer for q in self.queues]
         # Only first-contact ticket queues change a contact's talk time when it is answered.
         self.owner_factor = any(
             q.tickets is not None and q.tickets.model == "first_contact" for q in self.queues
@@ -482,26 +484,28 @@ class _Simulation:
         self.events = events + answered_patience
 
     def start_service(self, cid: int, agent: int, now: float) -> None:
-        since = self.a_idle_since[agent]
+        a_idle_since = self.a_idle_since
+        since = a_idle_since[agent]
         if since == since:  # end_idle, inlined: this runs once per answered contact
             self.idle_starts.append(since)
             self.idle_ends.append(now)
-            self.a_idle_since[agent] = math.nan
+            a_idle_since[agent] = math.nan
         self.a_busy_with[agent] = cid
         self.c_answered[cid] = now
         need = self.c_need[cid]
-        first = not self.n_answered[need]
-        self.n_answered[need] = True
-        self.c_first[cid] = first
+        n_answered = self.n_answered
+        if n_answered[need]:
+            first = False
+        else:
+            first = n_answered[need] = self.c_first[cid] = True
         if self.owner_factor:
             talk, acw = self.handle_time(cid, first)
         else:
             talk, acw = self.c_talk_draw[cid], self.c_acw_draw[cid]
         self.c_talk[cid] = talk
         self.c_acw[cid] = acw
-        end = now + talk + acw
-        self.seq += 1
-        heapq.heappush(self.heap, (end, _END, self.seq, agent, cid))
+        self.seq = seq = self.seq + 1
+        heapq.heappush(self.heap, (now + talk + acw, _END, seq, agent, cid))
 
     def on_abandon(self, cid: int, now: float) -> bool:
         if self.c_answered[cid] == self.c_answered[cid] or self.c_callback[cid]:
@@ -554,14 +558,13 @@ class _Simulation:
         else:
             self.a_idle_since[agent] = now
         qi = self.c_queue[cid]
-        q = self.queues[qi]
         need = self.c_need[cid]
-        kind = self.c_kind[cid]
-        if kind == KIND_WORK_ITEM:
-            tickets = self.queues[self.n_queue[need]].tickets
+        need_qi = self.n_queue[need]
+        tickets = self.q_ticket_rules[need_qi]
+        if self.c_kind[cid] == KIND_WORK_ITEM:
             if (
                 tickets is not None
-                and qi != self.n_queue[need]
+                and qi != need_qi
                 and tickets.back_office_resolve_p < 1.0
                 and self.choice() >= tickets.back_office_resolve_p
             ):
@@ -569,11 +572,11 @@ class _Simulation:
                 return
             self.n_resolved[need] = now
             return
-        tickets = self.queues[self.n_queue[need]].tickets
-        if tickets is not None and qi == self.n_queue[need]:
+        if tickets is not None and qi == need_qi:
             self.end_ticket_call(cid, need, now)
             return
-        if q.transfer is not None and self.choice() < q.transfer.probability:
+        transfer = self.q_transfer[qi]
+        if transfer is not None and self.choice() < transfer.probability:
             self.c_transferred[cid] = True
             self.push(now, _NEW_CONTACT, cid, 1)
             return
