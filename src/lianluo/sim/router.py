@@ -20,6 +20,7 @@ every time (tests/sim/test_shortcuts.py runs scenarios both ways):
 - `next_wakeup` answers None without asking the engine when no queue has relaxation steps:
   the engine's other timers are offer timeouts, void here because every offer is accepted in
   the tick that makes it, and callbacks at a chosen time, which the simulator does not use.
+  `has_timers` says so, and the event loop then does not ask at all.
 """
 
 from __future__ import annotations
