@@ -336,19 +336,17 @@ class _Simulation:
             acw_stream = self.acw_streams[qi]
             if acw_stream is not None:
                 self.c_acw_draw[cid] = acw_stream()
-        else:
-            self.c_kind[cid] = kind
-            self.c_talk_draw[cid] = self.draw_talk(qi, need, kind)
-        if call:
             self.n_contacts[need] += 1
             # Customers on the line go before offline ticket work of the same queue.
-            self.router.enqueue(cid, self.q_name[qi], now, vip=vip, priority=0.0)
+            self.router.enqueue(cid, self.q_name[qi], now, vip=vip)
             stream = self.patience_streams[qi]
             if stream is not None:
                 # On the calendar after this instant's tick, and only if still waiting then.
                 self.seq += 1
                 self.patience_due.append((now + stream(), _ABANDON, self.seq, cid, 0))
         else:
+            self.c_kind[cid] = kind
+            self.c_talk_draw[cid] = self.draw_talk(qi, need, kind)
             self.n_work[need] += 1
             self.router.enqueue(cid, self.q_name[qi], now, vip=vip, priority=-1.0)
         return cid
