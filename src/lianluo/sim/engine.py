@@ -416,7 +416,7 @@ class _Simulation:
         c_answered = self.c_answered
         patience_due = self.patience_due
         push = heapq.heappush
-        has_timers = router.has_timers
+        has_timers = getattr(router, "has_timers", True)  # routers written before it: ask
         # Patience deadlines of contacts answered in the tick of their birth are never put
         # on the calendar; `events` still counts them as the events they were (no-ops: the
         # contact was answered), those due by `stop_at`, and the first one after it if the
