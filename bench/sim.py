@@ -77,6 +77,7 @@ class TimedRouter:
 
     def __init__(self, inner: SimRouter) -> None:
         self.inner = inner
+        self.has_timers = inner.has_timers
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         for name in (

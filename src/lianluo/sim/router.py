@@ -20,6 +20,7 @@ every time (tests/sim/test_shortcuts.py runs scenarios both ways):
 - `next_wakeup` answers None without asking the engine when no queue has relaxation steps:
   the engine's other timers are offer timeouts, void here because every offer is accepted in
   the tick that makes it, and callbacks at a chosen time, which the simulator does not use.
+  `has_timers` says so, and the event loop then does not ask at all.
 """
 
 from __future__ import annotations
@@ -81,8 +82,14 @@ class SimRouter(Protocol):
 
     def next_wakeup(self, now: float) -> float | None: ...
 
+    @property
+    def has_timers(self) -> bool:
+        """False: `next_wakeup` always answers None, so the event loop need not ask."""
+        ...
+
 
 _NO_ASSIGNMENTS: list[Assignment] = []  # returned, never mutated: `dispatch` with nothing to do
+_EMPTY: Mapping[str, Any] = {}  # never mutated: the engine copies what it keeps
 
 
 class RoutingUnavailableError(RuntimeError):
@@ -159,10 +166,10 @@ class EngineRouter:
         except rt.ConfigError as exc:
             raise RoutingUnavailableError(f"routing: {exc}") from None
         self._channel = {q.name: q.channel for q in queues}
-        # Ids: the engine wants strings; keep both directions as lists/dicts for speed.
+        # Ids: the engine wants strings. Agents: both directions kept; contacts: str(index).
         self._agent_ids: list[str] = []
         self._agent_index: dict[str, int] = {}
-        self._contact_ids: dict[int, str] = {}
+        self._request = rt.ContactRequest
         self._available = rt.AgentState.AVAILABLE
         self._offline = rt.AgentState.OFFLINE
         self._offer = rt.Offer
@@ -174,6 +181,10 @@ class EngineRouter:
         self._free_agents = 0
         self._waiting = 0
         self._has_timers = not shortcuts or any(c.relaxation for c in configs)
+
+    @property
+    def has_timers(self) -> bool:
+        return self._has_timers
 
     def add_agent(self, agent: int, skills: Mapping[str, int], now: float) -> None:
         agent_id = f"a{agent}"
@@ -208,36 +219,40 @@ class EngineRouter:
     def enqueue(
         self, contact: int, queue: str, now: float, *, vip: bool = False, priority: float = 0.0
     ) -> None:
-        contact_id = str(contact)
-        self._contact_ids[contact] = contact_id
         self._waiting += 1
-        request = rt.ContactRequest(
-            contact_id=contact_id,
-            queue_id=queue,
-            arrived_at=now,
-            channel=self._channel[queue],
-            tier=1 if vip else 0,
-            priority=priority,
+        # positional, with one shared empty mapping for skills, attributes and context (the
+        # engine copies them): a quarter cheaper than the keyword form, once per contact
+        request = self._request(
+            str(contact),
+            queue,
+            now,
+            self._channel[queue],
+            _EMPTY,
+            _EMPTY,
+            1 if vip else 0,
+            priority,
+            _EMPTY,
         )
         self.engine.enqueue(request, now)
 
     def cancel(self, contact: int, now: float) -> None:
         self._waiting -= 1  # only waiting contacts abandon; connected ones end by release
-        self.engine.cancel(self._contact_ids.pop(contact), now)
+        self.engine.cancel(str(contact), now)
 
     def keep_as_callback(self, contact: int, now: float) -> None:
-        self.engine.request_callback(self._contact_ids[contact], now)
+        self.engine.request_callback(str(contact), now)
 
     def release(self, agent: int, contact: int, now: float) -> None:
         self._agent_busy[agent] = False
         if self._agent_on[agent]:
             self._free_agents += 1
-        self.engine.complete(self._contact_ids.pop(contact), now)
+        self.engine.complete(str(contact), now)
 
     def dispatch(self, now: float) -> list[Assignment]:
         if self.shortcuts and (self._free_agents == 0 or self._waiting == 0):
             return _NO_ASSIGNMENTS
         out: list[Assignment] = []
+        new = tuple.__new__  # Assignment(c, a) without NamedTuple's Python-level __new__
         engine = self.engine
         offer = self._offer
         agent_index = self._agent_index
@@ -248,7 +263,7 @@ class EngineRouter:
                 engine.accept(command.contact_id, agent_id, now)
                 agent = agent_index[agent_id]
                 busy[agent] = True
-                out.append(Assignment(int(command.contact_id), agent))
+                out.append(new(Assignment, (int(command.contact_id), agent)))
             # Relaxation, overflow and callback-due commands need no action from the caller;
             # offers never expire or get rescinded here, as they are accepted at once.
         # Offers go to AVAILABLE agents with no contact, each taking one waiting contact.
