@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import and_, bindparam, case, delete, func, insert, null, select, update
 from sqlalchemy.orm import Session
+from threadpoolctl import ThreadpoolController
 
 from lianluo.ai import embedding
 from lianluo.auth.principal import Principal
@@ -419,6 +420,7 @@ class VectorCache:
 
 
 vector_cache = VectorCache(embedding.DIMENSIONS)
+_blas = ThreadpoolController()  # finds the BLAS libraries once, not on every search
 
 
 class SearchIndexRepository:
@@ -770,7 +772,11 @@ class SearchIndexRepository:
         floor: float,
     ) -> list[tuple[str, float]]:
         """The tenant's published articles nearest the query vector (`VectorIndex.nearest`)."""
-        return vector_cache.index(session, tenant_id).nearest(query, count, language, floor)
+        index = vector_cache.index(session, tenant_id)
+        # one BLAS thread: the product is small, and on busy cores threads that spin waiting
+        # for each other made it twenty times slower
+        with _blas.limit(limits=1, user_api="blas"):
+            return index.nearest(query, count, language, floor)
 
     def indexed(self, session: Session, tenant_id: str) -> int:
         return session.execute(

@@ -414,15 +414,18 @@ class ArticleService:
         wanted = offset + limit
         hybrid = mode == SearchMode.hybrid and bool(text.strip())
         head = RERANK_DEPTH if offset < RERANK_DEPTH or hybrid else 0
+        # beyond the fused head, BM25 order less what the head holds: up to SEMANTIC_DEPTH more
+        extra = SEMANTIC_DEPTH if hybrid and wanted > head else 0
         candidates = search_index_repository.search(
-            session,
-            principal.tenant_id,
-            concepts,
-            language,
-            max(wanted, head) + (SEMANTIC_DEPTH if hybrid else 0),
+            session, principal.tenant_id, concepts, language, max(wanted, head) + extra
         )
         ranked, total = candidates.ranked, candidates.total
-        semantic: list[tuple[str, float]] = []
+        shown = article_repository.published_versions(
+            session, principal.tenant_id, [a for a, _s in ranked[: max(wanted, head) + extra]]
+        )
+        if head:
+            texts = {a: search_text(*shown[a]) for a, _s in ranked[:head] if a in shown}
+            ranked = rerank(ranked, texts, concepts, candidates.weights)
         if hybrid:
             semantic = search_index_repository.nearest(
                 session,
@@ -432,22 +435,13 @@ class ArticleService:
                 SEMANTIC_DEPTH,
                 SEMANTIC_FLOOR,
             )
-        lexical_ids = {a for a, _s in ranked}
-        shown = article_repository.published_versions(
-            session,
-            principal.tenant_id,
-            [a for a, _s in ranked[: max(wanted, head)]]
-            + [a for a, _s in semantic if a not in lexical_ids],
-        )
-        if head:
-            texts = {a: search_text(*shown[a]) for a, _s in ranked[:head] if a in shown}
-            reranked = rerank(ranked, texts, concepts, candidates.weights)
-            if hybrid:
-                fused = fuse(reranked[:head], [hit for hit in semantic if hit[0] in shown])
-                in_head = {a for a, _s in fused}
-                total += sum(1 for a in in_head if a not in lexical_ids)
-                reranked = fused + [hit for hit in reranked[head:] if hit[0] not in in_head]
-            ranked = reranked
+            fused = fuse(ranked[:head], semantic)
+            in_head = {a for a, _s in fused}
+            lexical = {a for a, _s in candidates.ranked}
+            total += sum(1 for a in in_head if a not in lexical)
+            ranked = fused + [hit for hit in ranked[head:] if hit[0] not in in_head]
+            missing = [a for a, _s in ranked[offset:wanted] if a not in shown]
+            shown |= article_repository.published_versions(session, principal.tenant_id, missing)
         terms = query.all_terms(concepts)
         hits: list[SearchHit] = []
         for article_id, score in ranked[offset:wanted]:

@@ -133,11 +133,12 @@ class VectorIndex:
             shortlist = np.arange(n)
         shortlist = shortlist[allowed[shortlist]]
         cosines = (self.rows[shortlist].astype(np.float32) @ query) * self.scales[shortlist]
-        found = [
-            (str(self.article_ids[i]), round(float(c), 6))
-            for i, c in zip(shortlist, cosines, strict=True)
-            if c >= floor
-        ]
+        above = np.flatnonzero(cosines >= floor)
+        if len(above) > count:
+            # the count-th best cosine, and every row that ties it (ties go by article id)
+            kth = np.partition(cosines[above], len(above) - count)[len(above) - count]
+            above = above[cosines[above] >= kth]
+        found = [(str(self.article_ids[shortlist[i]]), round(float(cosines[i]), 6)) for i in above]
         found.sort(key=lambda hit: (-hit[1], hit[0]))
         return found[:count]
 
