@@ -323,6 +323,11 @@ class PostingCache:
 posting_cache = PostingCache(POSTING_CACHE_BYTES)
 
 
+def _index_lock_key(tenant_id: str) -> tuple[str, str]:
+    """The session holds the tenant's index-writer lock (has written to its index)."""
+    return ("kb_index_locked", tenant_id)
+
+
 @dataclass(frozen=True, slots=True)
 class _TenantVectors:
     next_doc_no: int  # the tenant's index head when `index` was brought up to date
@@ -336,7 +341,10 @@ class VectorCache:
     date from the database before a search: a publish takes a new document number and an
     archive lowers the tenant's document count, so while the index head and the count are
     as they were, nothing changed; otherwise the new rows are read (document numbers above
-    the ones kept) and, if the count still differs, the numbers that left."""
+    the ones kept) and, if the count still differs, the numbers that left.
+
+    What a session reads after writing to the tenant's index itself is not kept: it may be
+    rolled back, and the document numbers it took would then be given to other articles."""
 
     def __init__(self, dimensions: int) -> None:
         self.dimensions = dimensions
@@ -364,8 +372,9 @@ class VectorCache:
         if kept is not None and (kept.next_doc_no, kept.documents) == (head, documents):
             return kept.index
         fresh = self._update(session, tenant_id, kept, head, documents)
-        with self._lock:
-            self._tenants[tenant_id] = fresh
+        if not session.info.get(_index_lock_key(tenant_id)):
+            with self._lock:
+                self._tenants[tenant_id] = fresh
         return fresh.index
 
     def _update(
@@ -567,7 +576,7 @@ class SearchIndexRepository:
 
     def _lock(self, session: Session, tenant_id: str) -> None:
         """Take the tenant's index-writer lock (its head row), creating the row if needed."""
-        key = ("kb_index_locked", tenant_id)
+        key = _index_lock_key(tenant_id)
         if session.info.get(key):
             return
         head = session.execute(
