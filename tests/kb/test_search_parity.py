@@ -23,7 +23,7 @@ from lianluo.domain.kb.query import all_terms, parse
 from lianluo.domain.kb.rerank import rerank
 from lianluo.domain.kb.snippet import plain_text
 from lianluo.domain.kb.tokenize import analyze
-from lianluo.kb.schemas import ArticleIn, Language
+from lianluo.kb.schemas import ArticleIn, Language, SearchMode
 from lianluo.kb.service import article_service
 
 ZH = [
@@ -111,11 +111,15 @@ def test_database_search_equals_the_reference(session: Session, world: Any, seed
     for query in QUERIES:
         for language in (None, "zh", "en"):
             expected = reference(docs, query, language)
-            hits, total, _terms = article_service.search(session, principal, query, language, 0, 20)
+            hits, total, _terms = article_service.search(
+                session, principal, query, language, 0, 20, SearchMode.lexical
+            )
             assert total == len(expected), (query, language)
             assert [h.article_id for h in hits] == [aid for aid, _ in expected[:20]], query
             for hit, (_aid, score) in zip(hits, expected, strict=False):
                 assert hit.score == pytest.approx(score, abs=1e-6)
             # page 2 continues page 1 exactly
-            page2, _, _ = article_service.search(session, principal, query, language, 20, 20)
+            page2, _, _ = article_service.search(
+                session, principal, query, language, 20, 20, SearchMode.lexical
+            )
             assert [h.article_id for h in page2] == [aid for aid, _ in expected[20:40]]

@@ -20,6 +20,7 @@ from lianluo.kb.schemas import (
     Origin,
     RenderIn,
     RenderOut,
+    SearchMode,
     SearchPage,
     SuggestIn,
     SuggestOut,
@@ -55,7 +56,7 @@ def contributor_out(row: KbContributor) -> ContributorOut:
     )
 
 
-@router.get("/search", response_model=SearchPage, summary="Search published articles (BM25)")
+@router.get("/search", response_model=SearchPage, summary="Search published articles")
 def search(
     principal: CurrentPrincipal,
     session: DbSession,
@@ -64,9 +65,14 @@ def search(
         ..., min_length=1, max_length=500, pattern=NO_NUL, description="中文 or English"
     ),
     language: Language | None = Query(None, description="only articles in this language"),
+    mode: SearchMode = Query(
+        SearchMode.hybrid, description="hybrid: BM25 and meaning (embeddings); lexical: BM25"
+    ),
 ) -> SearchPage:
-    """Chinese is segmented with jieba, English lower-cased and stemmed; stop words dropped;
-    title, category and tags weigh more than the body. Snippets mark the matches."""
+    """BM25: Chinese is segmented with jieba, English lower-cased and stemmed; stop words
+    dropped; title, category and tags weigh more than the body. Hybrid adds the articles
+    nearest in meaning (a multilingual sentence embedding), fused by rank. Snippets mark the
+    matches."""
     hits, total, terms = article_service.search(
         session,
         principal,
@@ -74,6 +80,7 @@ def search(
         language.value if language else None,
         paging.offset,
         paging.page_size,
+        mode,
     )
     return SearchPage(
         items=hits, total=total, page=paging.page, page_size=paging.page_size, terms=terms

@@ -14,15 +14,19 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import and_, bindparam, case, delete, func, insert, null, select, update
 from sqlalchemy.orm import Session
+from threadpoolctl import ThreadpoolController
 
+from lianluo.ai import embedding
 from lianluo.auth.principal import Principal
 from lianluo.customers.repository import partner_queue_ids
-from lianluo.domain.kb import postings
+from lianluo.domain.kb import postings, vectors
 from lianluo.domain.kb.bm25 import rank, weighted_length
 from lianluo.domain.kb.query import Concept, all_terms
 from lianluo.domain.kb.tokenize import Analyzed
+from lianluo.domain.kb.vectors import VectorIndex
 from lianluo.models import (
     Contact,
     Conversation,
@@ -268,6 +272,7 @@ class IndexedDocument:
     article_id: str
     language: str
     analyzed: Analyzed
+    embedding: bytes | None = None  # `vectors.to_bytes`
 
 
 class PostingCache:
@@ -318,11 +323,126 @@ class PostingCache:
 posting_cache = PostingCache(POSTING_CACHE_BYTES)
 
 
+def _index_lock_key(tenant_id: str) -> tuple[str, str]:
+    """The session holds the tenant's index-writer lock (has written to its index)."""
+    return ("kb_index_locked", tenant_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _TenantVectors:
+    next_doc_no: int  # the tenant's index head when `index` was brought up to date
+    documents: int  # how many articles its index held then
+    known: frozenset[int]  # their document numbers, with or without a vector
+    index: VectorIndex
+
+
+class VectorCache:
+    """Each tenant's article vectors, kept in the process (`VectorIndex`) and brought up to
+    date from the database before a search: a publish takes a new document number and an
+    archive lowers the tenant's document count, so while the index head and the count are
+    as they were, nothing changed; otherwise the new rows are read (document numbers above
+    the ones kept) and, if the count still differs, the numbers that left.
+
+    What a session reads after writing to the tenant's index itself is not kept: it may be
+    rolled back, and the document numbers it took would then be given to other articles."""
+
+    def __init__(self, dimensions: int) -> None:
+        self.dimensions = dimensions
+        self._tenants: dict[str, _TenantVectors] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tenants.clear()
+
+    def index(self, session: Session, tenant_id: str) -> VectorIndex:
+        head, documents = session.execute(
+            select(
+                select(KbIndexHead.next_doc_no)
+                .where(KbIndexHead.tenant_id == tenant_id)
+                .scalar_subquery(),
+                select(func.coalesce(func.sum(KbIndexStats.documents), 0))
+                .where(KbIndexStats.tenant_id == tenant_id)
+                .scalar_subquery(),
+            )
+        ).one()
+        head, documents = int(head or 0), int(documents)
+        with self._lock:
+            kept = self._tenants.get(tenant_id)
+        if kept is not None and (kept.next_doc_no, kept.documents) == (head, documents):
+            return kept.index
+        fresh = self._update(session, tenant_id, kept, head, documents)
+        if not session.info.get(_index_lock_key(tenant_id)):
+            with self._lock:
+                self._tenants[tenant_id] = fresh
+        return fresh.index
+
+    def _update(
+        self,
+        session: Session,
+        tenant_id: str,
+        kept: _TenantVectors | None,
+        head: int,
+        documents: int,
+    ) -> _TenantVectors:
+        index = kept.index if kept else VectorIndex.empty(self.dimensions)
+        known = set(kept.known) if kept else set()
+        since = kept.next_doc_no if kept else 0
+        rows = self._rows(session, tenant_id, KbDocument.doc_no >= since)
+        if len(known) + sum(1 for r in rows if r[0] not in known) != documents:
+            present = set(
+                session.execute(
+                    select(KbDocument.doc_no).where(KbDocument.tenant_id == tenant_id)
+                ).scalars()
+            )
+            gone = known - present
+            index = index.without(sorted(gone))
+            known -= gone
+            missing = present - known - {r[0] for r in rows}
+            if missing:
+                rows += self._rows(session, tenant_id, KbDocument.doc_no.in_(sorted(missing)))
+        added = [r for r in rows if r[0] not in known]
+        known.update(r[0] for r in added)
+        with_vector = [r for r in added if r[3] is not None and len(r[3]) == 2 * self.dimensions]
+        if with_vector:
+            index = index.adding(
+                [r[0] for r in with_vector],
+                [r[1] for r in with_vector],
+                [r[2] for r in with_vector],
+                np.stack([vectors.from_bytes(bytes(r[3])) for r in with_vector]),
+            )
+        return _TenantVectors(head, documents, frozenset(known), index)
+
+    def _rows(self, session: Session, tenant_id: str, condition: Any) -> list[Any]:
+        return list(
+            session.execute(
+                select(
+                    KbDocument.doc_no,
+                    KbDocument.article_id,
+                    KbDocument.language,
+                    KbDocument.embedding,
+                )
+                .where(KbDocument.tenant_id == tenant_id, condition)
+                .order_by(KbDocument.doc_no)
+            ).all()
+        )
+
+
+vector_cache = VectorCache(embedding.DIMENSIONS)
+_blas = ThreadpoolController()  # finds the BLAS libraries once, not on every search
+
+
 class SearchIndexRepository:
     """The inverted index: one row of packed postings per (tenant, term, language)."""
 
     def replace(
-        self, session: Session, tenant_id: str, article_id: str, language: str, doc: Analyzed
+        self,
+        session: Session,
+        tenant_id: str,
+        article_id: str,
+        language: str,
+        doc: Analyzed,
+        embedding: bytes | None = None,
     ) -> None:
         """Index the published version of an article in place of what was indexed before."""
         self._lock(session, tenant_id)
@@ -338,6 +458,7 @@ class SearchIndexRepository:
                 title_length=doc.title_length,
                 body_length=doc.body_length,
                 terms="\n".join(terms),
+                embedding=embedding,
             )
         )
         self._count(
@@ -418,6 +539,7 @@ class SearchIndexRepository:
                     "title_length": doc.title_length,
                     "body_length": doc.body_length,
                     "terms": "\n".join(terms),
+                    "embedding": document.embedding,
                 }
             )
             n, total = lengths.get(language, (0, 0.0))
@@ -454,7 +576,7 @@ class SearchIndexRepository:
 
     def _lock(self, session: Session, tenant_id: str) -> None:
         """Take the tenant's index-writer lock (its head row), creating the row if needed."""
-        key = ("kb_index_locked", tenant_id)
+        key = _index_lock_key(tenant_id)
         if session.info.get(key):
             return
         head = session.execute(
@@ -648,6 +770,22 @@ class SearchIndexRepository:
         ).all()
         ranked = rank({article_id: candidates[doc_no] for doc_no, article_id in articles})
         return Candidates(ranked[:count], len(doc_nos), weights)
+
+    def nearest(
+        self,
+        session: Session,
+        tenant_id: str,
+        query: npt.NDArray[np.float32],
+        language: str | None,
+        count: int,
+        floor: float,
+    ) -> list[tuple[str, float]]:
+        """The tenant's published articles nearest the query vector (`VectorIndex.nearest`)."""
+        index = vector_cache.index(session, tenant_id)
+        # one BLAS thread: the product is small, and on busy cores threads that spin waiting
+        # for each other made it twenty times slower
+        with _blas.limit(limits=1, user_api="blas"):
+            return index.nearest(query, count, language, floor)
 
     def indexed(self, session: Session, tenant_id: str) -> int:
         return session.execute(

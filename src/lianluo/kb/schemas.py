@@ -26,6 +26,13 @@ class Language(StrEnum):
     en = "en"
 
 
+class SearchMode(StrEnum):
+    """hybrid: BM25 and sentence-embedding neighbours, fused; lexical: BM25 alone."""
+
+    hybrid = "hybrid"
+    lexical = "lexical"
+
+
 class ArticleStatus(StrEnum):
     draft = "draft"
     review = "review"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from lianluo.ai.embedding import article_text, embedder
 from lianluo.auth.principal import FLOOR_READERS, Principal
 from lianluo.db.base import utcnow
 from lianluo.domain.kb import query
@@ -27,6 +28,7 @@ from lianluo.domain.kb.rerank import RERANK_DEPTH, rerank
 from lianluo.domain.kb.snippet import plain_text, snippet
 from lianluo.domain.kb.synonyms import DEFAULT_GROUPS, DEFAULT_TABLE, SynonymTable, cached_table
 from lianluo.domain.kb.tokenize import analyze, tokenize
+from lianluo.domain.kb.vectors import SEMANTIC_FLOOR, fuse, to_bytes
 from lianluo.errors import Conflict, Forbidden, NotFound, Unauthorized
 from lianluo.events.service import event_service
 from lianluo.kb.render import pieces_html, pieces_text
@@ -43,6 +45,7 @@ from lianluo.kb.schemas import (
     ArticleUpdate,
     CommunityIn,
     SearchHit,
+    SearchMode,
     SynonymsIn,
     SynonymsOut,
 )
@@ -55,6 +58,7 @@ KB_PUBLISHERS = frozenset({Role.supervisor, Role.admin})
 
 KEY_PREFIX = "kbk_"
 SUGGEST_MAX_TERMS = 40
+SEMANTIC_DEPTH = 50  # nearest articles by embedding fused with BM25's first RERANK_DEPTH
 SUGGEST_MESSAGES = 30
 PLAIN_TEXT_CACHE_VERSIONS = 20_000
 
@@ -270,6 +274,7 @@ class ArticleService:
             article.id,
             article.language,
             analyze(article.title, article.body, article.category, tuple(article.tags)),
+            embed_article(article.title, article.body, article.category, article.tags),
         )
         self._event(session, principal, "kb.article.published", article)
         return article
@@ -343,10 +348,11 @@ class ArticleService:
         language: str | None,
         offset: int,
         limit: int,
+        mode: SearchMode = SearchMode.hybrid,
     ) -> tuple[list[SearchHit], int, list[str]]:
         principal.require(KB_READERS, "searching the knowledge base")
         concepts = query.parse(text, self._synonyms(session, principal.tenant_id))
-        hits, total = self._hits(session, principal, concepts, language, offset, limit)
+        hits, total = self._hits(session, principal, concepts, text, mode, language, offset, limit)
         return hits, total, query.all_terms(concepts)
 
     def suggest(
@@ -357,6 +363,7 @@ class ArticleService:
         conversation_id: str | None,
         language: str | None,
         limit: int,
+        mode: SearchMode = SearchMode.hybrid,
     ) -> tuple[list[SearchHit], list[str]]:
         """Articles for the conversation on the agent's screen: its most frequent terms as a
         query (the last messages of a conversation, read within the caller's scope)."""
@@ -382,7 +389,9 @@ class ArticleService:
             [t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)],
             self._synonyms(session, principal.tenant_id),
         )
-        hits, _total = self._hits(session, principal, concepts, language, 0, limit)
+        hits, _total = self._hits(
+            session, principal, concepts, text or "", mode, language, 0, limit
+        )
         return hits, query.all_terms(concepts)
 
     def _synonyms(self, session: Session, tenant_id: str) -> SynonymTable:
@@ -393,26 +402,46 @@ class ArticleService:
         session: Session,
         principal: Principal,
         concepts: list[Concept],
+        text: str,
+        mode: SearchMode,
         language: str | None,
         offset: int,
         limit: int,
     ) -> tuple[list[SearchHit], int]:
-        """A page of BM25 hits, the first `RERANK_DEPTH` re-ordered by proximity."""
+        """A page of hits: BM25's first `RERANK_DEPTH` re-ordered by proximity and, in hybrid
+        mode, fused with the `SEMANTIC_DEPTH` articles nearest the text's embedding; below
+        them BM25 order goes on (less what the fused head holds)."""
         wanted = offset + limit
+        hybrid = mode == SearchMode.hybrid and bool(text.strip())
+        head = RERANK_DEPTH if offset < RERANK_DEPTH or hybrid else 0
+        # beyond the fused head, BM25 order less what the head holds: up to SEMANTIC_DEPTH more
+        extra = SEMANTIC_DEPTH if hybrid and wanted > head else 0
         candidates = search_index_repository.search(
-            session,
-            principal.tenant_id,
-            concepts,
-            language,
-            max(wanted, RERANK_DEPTH) if offset < RERANK_DEPTH else wanted,
+            session, principal.tenant_id, concepts, language, max(wanted, head) + extra
         )
-        ranked = candidates.ranked
+        ranked, total = candidates.ranked, candidates.total
         shown = article_repository.published_versions(
-            session, principal.tenant_id, [a for a, _s in ranked[: max(wanted, RERANK_DEPTH)]]
+            session, principal.tenant_id, [a for a, _s in ranked[: max(wanted, head) + extra]]
         )
-        if offset < RERANK_DEPTH:
-            texts = {a: search_text(*shown[a]) for a, _s in ranked[:RERANK_DEPTH] if a in shown}
+        if head:
+            texts = {a: search_text(*shown[a]) for a, _s in ranked[:head] if a in shown}
             ranked = rerank(ranked, texts, concepts, candidates.weights)
+        if hybrid:
+            semantic = search_index_repository.nearest(
+                session,
+                principal.tenant_id,
+                embedder.query(text),
+                language,
+                SEMANTIC_DEPTH,
+                SEMANTIC_FLOOR,
+            )
+            fused = fuse(ranked[:head], semantic)
+            in_head = {a for a, _s in fused}
+            lexical = {a for a, _s in candidates.ranked}
+            total += sum(1 for a in in_head if a not in lexical)
+            ranked = fused + [hit for hit in ranked[head:] if hit[0] not in in_head]
+            missing = [a for a, _s in ranked[offset:wanted] if a not in shown]
+            shown |= article_repository.published_versions(session, principal.tenant_id, missing)
         terms = query.all_terms(concepts)
         hits: list[SearchHit] = []
         for article_id, score in ranked[offset:wanted]:
@@ -436,7 +465,12 @@ class ArticleService:
                     not_helpful_count=article.not_helpful_count,
                 )
             )
-        return hits, candidates.total
+        return hits, total
+
+
+def embed_article(title: str, body: str, category: str, tags: Sequence[str]) -> bytes:
+    """The stored sentence embedding of an article's text (`vectors.to_bytes`)."""
+    return to_bytes(embedder.embed([article_text(title, body, category, tags)])[0])
 
 
 def search_text(article: KbArticle, version: KbArticleVersion) -> str:

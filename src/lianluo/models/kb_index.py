@@ -35,6 +35,9 @@ class KbDocument(Base):
     title_length: Mapped[int] = mapped_column(Integer)
     body_length: Mapped[int] = mapped_column(Integer)
     terms: Mapped[str] = mapped_column(Text, default="")  # one per line
+    # the sentence embedding of the published version (domain/kb/vectors.py: float16 bytes);
+    # null for articles indexed before embeddings, which lexical search alone finds
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class KbTermPostings(Base):
