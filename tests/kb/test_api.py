@@ -375,6 +375,43 @@ class TestSuggest:
         )
         assert r.status_code == 404
 
+    def test_from_a_conversation_reads_its_latest_question_by_meaning(
+        self, client: Any, world: Any, session: Session, library: dict[str, str]
+    ) -> None:
+        """A long conversation: the embedding reads the newest messages, where the customer's
+        question of now is, not the first ones."""
+        from lianluo.models import Message
+
+        contact = world.a.contacts["general"]
+        earlier = [
+            "I am travelling to Japan next week for a conference and will stay a month.",
+            "What do calls and data cost there, and do I have to switch anything on before?",
+            "My colleague paid a lot last year for using maps abroad, I want to avoid that.",
+            "Is there a daily pass, and does it also work in Korea for the last two days?",
+            "Also I will take my tablet with its own SIM card, the same question for that one.",
+        ]
+        for body in [*earlier, "另外家里打游戏延迟特别高，老是掉线"]:
+            session.add(
+                Message(
+                    tenant_id=world.a.tenant.id,
+                    conversation_id=contact.conversation_id,
+                    contact_id=contact.id,
+                    sender_kind="customer",
+                    body=body,
+                )
+            )
+            session.flush()
+        session.commit()
+        r = client.post(
+            "/api/v1/kb/suggest",
+            json={"conversation_id": contact.conversation_id, "limit": 5},
+            headers=headers(world, "agent"),
+        )
+        assert r.status_code == 200, r.text
+        found = [item["article_id"] for item in r.json()["items"]]
+        assert library["International roaming"] in found  # the words of the conversation
+        assert library["宽带故障排查"] in found  # the meaning of its last message
+
     def test_text_or_conversation_not_both(self, client: Any, world: Any) -> None:
         r = client.post(
             "/api/v1/kb/suggest",

@@ -33,3 +33,19 @@ class TestPlainTextCache:
         a.body, b.body = "A2", "B2"
         assert cache.of(a) == "A"  # kept
         assert cache.of(b) == "B2"  # dropped, read again
+
+
+class TestRecentText:
+    def test_subject_then_the_latest_messages_that_fit(self) -> None:
+        from lianluo.kb.service import recent_text
+
+        bodies = ["a" * 50, "b" * 50, "c" * 50]
+        assert recent_text("subject", bodies, 120) == "subject\n" + "b" * 50 + "\n" + "c" * 50
+        assert recent_text("subject", bodies, 70) == "subject\n" + "c" * 50
+        assert recent_text("subject", bodies, 1000) == "\n".join(["subject", *bodies])
+
+    def test_a_long_last_message_keeps_its_end(self) -> None:
+        from lianluo.kb.service import recent_text
+
+        assert recent_text("s", ["x" * 10 + "y" * 20], 11) == "s\n" + "y" * 10
+        assert recent_text("", [], 100) == ""

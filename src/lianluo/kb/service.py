@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from lianluo.ai.embedding import article_text, embedder
+from lianluo.ai.embedding import QUERY_CHARS, article_text, embedder
 from lianluo.auth.principal import FLOOR_READERS, Principal
 from lianluo.db.base import utcnow
 from lianluo.domain.kb import query
@@ -60,6 +60,8 @@ KEY_PREFIX = "kbk_"
 SUGGEST_MAX_TERMS = 40
 SEMANTIC_DEPTH = 50  # nearest articles by embedding fused with BM25's first RERANK_DEPTH
 SUGGEST_MESSAGES = 30
+# characters of a conversation's newest messages its embedding reads (`recent_text`)
+SUGGEST_MEANING_CHARS = 120
 PLAIN_TEXT_CACHE_VERSIONS = 20_000
 
 
@@ -384,14 +386,15 @@ class ArticleService:
                 read_only=True,
             )
             text = "\n".join([conversation.subject, *bodies])
+            meaning = recent_text(conversation.subject, bodies)
+        else:
+            meaning = (text or "")[-QUERY_CHARS:]
         counts = Counter(tokenize(text or ""))
         concepts = query.of_terms(
             [t for t, _ in counts.most_common(SUGGEST_MAX_TERMS)],
             self._synonyms(session, principal.tenant_id),
         )
-        hits, _total = self._hits(
-            session, principal, concepts, text or "", mode, language, 0, limit
-        )
+        hits, _total = self._hits(session, principal, concepts, meaning, mode, language, 0, limit)
         return hits, query.all_terms(concepts)
 
     def _synonyms(self, session: Session, tenant_id: str) -> SynonymTable:
@@ -466,6 +469,23 @@ class ArticleService:
                 )
             )
         return hits, total
+
+
+def recent_text(subject: str, bodies: Sequence[str], limit: int = SUGGEST_MEANING_CHARS) -> str:
+    """A conversation as its embedding reads it: the subject, then as many of the latest
+    messages, whole, as fit in `limit` characters (the end of the last one if even it does
+    not). The question of now is at the end of a conversation, and an embedding of all of
+    it is an average in which the newest question drowns."""
+    kept: list[str] = []
+    room = limit - len(subject)
+    for body in reversed(bodies):
+        if len(body) > room:
+            if not kept and room > 0:
+                kept.append(body[-room:])
+            break
+        kept.append(body)
+        room -= len(body) + 1
+    return "\n".join([subject, *reversed(kept)]).strip()
 
 
 def embed_article(title: str, body: str, category: str, tags: Sequence[str]) -> bytes:
