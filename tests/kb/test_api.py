@@ -318,6 +318,24 @@ class TestSearch:
         assert r.json()["total"] == 0
 
 
+def customer_says(session: Session, world: Any, contact: Any, bodies: list[str]) -> None:
+    """Messages from the customer in the contact's conversation, in this order."""
+    from lianluo.models import Message
+
+    for body in bodies:
+        session.add(
+            Message(
+                tenant_id=world.a.tenant.id,
+                conversation_id=contact.conversation_id,
+                contact_id=contact.id,
+                sender_kind="customer",
+                body=body,
+            )
+        )
+        session.flush()
+    session.commit()
+
+
 class TestSuggest:
     def test_from_text(self, client: Any, world: Any, library: dict[str, str]) -> None:
         r = client.post(
@@ -334,19 +352,8 @@ class TestSuggest:
     def test_from_a_conversation_is_scoped_and_audited(
         self, client: Any, world: Any, session: Session, library: dict[str, str]
     ) -> None:
-        from lianluo.models import Message
-
         contact = world.a.contacts["general"]
-        session.add(
-            Message(
-                tenant_id=world.a.tenant.id,
-                conversation_id=contact.conversation_id,
-                contact_id=contact.id,
-                sender_kind="customer",
-                body="I was charged twice this month, I want a refund",
-            )
-        )
-        session.commit()
+        customer_says(session, world, contact, ["I was charged twice this month, I want a refund"])
         r = client.post(
             "/api/v1/kb/suggest",
             json={"conversation_id": contact.conversation_id},
@@ -380,8 +387,6 @@ class TestSuggest:
     ) -> None:
         """A long conversation: the embedding reads the newest messages, where the customer's
         question of now is, not the first ones."""
-        from lianluo.models import Message
-
         contact = world.a.contacts["general"]
         earlier = [
             "I am travelling to Japan next week for a conference and will stay a month.",
@@ -390,18 +395,7 @@ class TestSuggest:
             "Is there a daily pass, and does it also work in Korea for the last two days?",
             "Also I will take my tablet with its own SIM card, the same question for that one.",
         ]
-        for body in [*earlier, "另外家里打游戏延迟特别高，老是掉线"]:
-            session.add(
-                Message(
-                    tenant_id=world.a.tenant.id,
-                    conversation_id=contact.conversation_id,
-                    contact_id=contact.id,
-                    sender_kind="customer",
-                    body=body,
-                )
-            )
-            session.flush()
-        session.commit()
+        customer_says(session, world, contact, [*earlier, "另外家里打游戏延迟特别高，老是掉线"])
         r = client.post(
             "/api/v1/kb/suggest",
             json={"conversation_id": contact.conversation_id, "limit": 5},
