@@ -10,9 +10,9 @@ some words with their target, never its whole title). `--quick`: 1,000 articles.
     python bench/kb.py [--quick] [--articles 100000] [--repeat 3] [--extra-set FILE]
 
 Article embeddings are computed once (in `--workers` processes) and kept in the user cache
-directory for the next run of the same corpus. `--extra-set FILE` (a Python file defining
-FRESH2, pairs of (title of a LABELLED article, query)) adds a column of its recall@5 and MRR.
-`bench/_kb_fresh2.py` is such a set: 60 queries written before the hybrid search was built and
+directory for the next run of the same corpus. `--extra-set FILE` (JSON:
+{"queries": [[title of a LABELLED article, query], ...]}) adds a column of its recall@5 and MRR.
+`bench/kb_fresh2.json` is such a set: 60 queries written before the hybrid search was built and
 measured once after it (2026-12-07: hybrid r@5 0.77, BM25 0.48); tuning on it spends it.
 
 Ends with `kb_search_p99: X ms` of the hybrid search the product uses, as issue #5 asks
@@ -530,15 +530,16 @@ FRESH: list[tuple[str, str]] = [
 ]
 
 
-# Another query set, from `--extra-set FILE`: a Python file defining FRESH2, (title of an
-# article of LABELLED, query) pairs, reported as its own column.
+# Another query set, from `--extra-set FILE`: JSON whose "queries" are (title of an article of
+# LABELLED, query) pairs, reported as its own column.
 EXTRA: list[tuple[str, str]] = []
 
 
 def load_extra_set(path: Path) -> list[tuple[str, str]]:
-    namespace: dict[str, Any] = {}
-    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
-    pairs = [(str(title), str(query)) for title, query in namespace["FRESH2"]]
+    pairs = [
+        (str(title), str(query))
+        for title, query in json.loads(path.read_text(encoding="utf-8"))["queries"]
+    ]
     titles = {title for _l, title, _b, _q in LABELLED}
     unknown = sorted({title for title, _q in pairs if title not in titles})
     if unknown:
@@ -872,9 +873,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="rounds over the 60 queries")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument(
-        "--extra-set", type=Path, help="a Python file defining FRESH2: (title, query) pairs"
-    )
+    parser.add_argument("--extra-set", type=Path, help='JSON: {"queries": [[title, query], ...]}')
     parser.add_argument("--workers", type=int, default=2, help="processes embedding articles")
     parser.add_argument(
         "--no-cache", action="store_true", help="embed the articles again, not from the cache"
